@@ -1,0 +1,142 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/sugarme/gotch/ts"
+)
+
+// Linear is a frozen affine layer y = x·Wᵀ + b that can carry a LoRA adapter:
+// y = x·Wᵀ + b + s·B(A(dropout(x))).
+//
+// Weight is [out, in] (PyTorch nn.Linear), or [in, out] when Transposed (Hugging Face's Conv1D, used by GPT-2).
+// Bias is [out] or nil.
+type Linear struct {
+	Weight     *ts.Tensor
+	Bias       *ts.Tensor
+	Transposed bool
+	LoRA       *LoRA
+	merged     bool
+}
+
+// NewLinear wraps frozen weights; bias may be nil.
+func NewLinear(weight, bias *ts.Tensor) *Linear { return &Linear{Weight: weight, Bias: bias} }
+
+// NewConv1D wraps a GPT-2 style Conv1D whose weight is stored [in, out].
+func NewConv1D(weight, bias *ts.Tensor) *Linear {
+	return &Linear{Weight: weight, Bias: bias, Transposed: true}
+}
+
+// Dims returns the input and output widths.
+func (l *Linear) Dims() (in, out int64) {
+	s := l.Weight.MustSize()
+	if l.Transposed {
+		return s[0], s[1]
+	}
+	return s[1], s[0]
+}
+
+// Params returns the frozen tensors under their checkpoint names ("weight", "bias").
+func (l *Linear) Params() []NamedTensor {
+	p := []NamedTensor{{"weight", l.Weight}}
+	if l.Bias != nil {
+		p = append(p, NamedTensor{"bias", l.Bias})
+	}
+	return p
+}
+
+// Adapter returns the layer's adapter, or nil.
+func (l *Linear) Adapter() *LoRA { return l.LoRA }
+
+// AddLoRA attaches a new adapter. Its tensors live on the weight's device.
+func (l *Linear) AddLoRA(cfg LoRAConfig, rng *rand.Rand) error {
+	if l.LoRA != nil {
+		return errors.New("layer already has a LoRA adapter")
+	}
+	in, out := l.Dims()
+	a, err := newLoRA(cfg, out, in, false, rng, l.Weight.MustDevice())
+	if err != nil {
+		return err
+	}
+	l.LoRA = a
+	return nil
+}
+
+// Forward maps x [..., in] to [..., out]. train enables the adapter's dropout.
+func (l *Linear) Forward(x *ts.Tensor, train bool) *ts.Tensor {
+	var y *ts.Tensor
+	if l.Transposed {
+		y = x.MustMatmul(l.Weight, false)
+		if l.Bias != nil {
+			y = y.MustAdd(l.Bias, true)
+		}
+	} else {
+		b := l.Bias
+		if b == nil {
+			b = ts.None
+		}
+		y = ts.MustLinear(x, l.Weight, b)
+	}
+	if l.LoRA == nil || l.merged {
+		return y
+	}
+	d := l.LoRA.update(x, train)
+	out := y.MustAdd(d, true)
+	d.MustDrop()
+	return out
+}
+
+// Merged reports whether the adapter is folded into the weight.
+func (l *Linear) Merged() bool { return l.merged }
+
+// Merge folds s·B·A into the frozen weight, so Forward costs one matmul; Unmerge takes it out again.
+func (l *Linear) Merge() error {
+	if l.LoRA == nil {
+		return errors.New("merge: layer has no LoRA adapter")
+	}
+	if l.merged {
+		return errors.New("merge: adapter is already merged")
+	}
+	l.addDelta(1)
+	l.merged = true
+	return nil
+}
+
+// Unmerge subtracts the adapter's update from the weight again.
+func (l *Linear) Unmerge() error {
+	if !l.merged {
+		return errors.New("unmerge: adapter is not merged")
+	}
+	l.addDelta(-1)
+	l.merged = false
+	return nil
+}
+
+func (l *Linear) addDelta(sign float64) {
+	d := l.LoRA.Delta()
+	if l.Transposed {
+		d = d.MustT(true)
+	}
+	if sign < 0 {
+		d = d.MustNeg(true)
+	}
+	if d.DType() != l.Weight.DType() {
+		d = d.MustTotype(l.Weight.DType(), true)
+	}
+	w := l.Weight.MustDetach(false)
+	w.MustAdd_(d)
+	w.MustDrop()
+	d.MustDrop()
+}
+
+// String describes the layer for plans and logs.
+func (l *Linear) String() string {
+	in, out := l.Dims()
+	s := fmt.Sprintf("Linear(%d→%d", in, out)
+	if l.LoRA != nil {
+		s += fmt.Sprintf(", LoRA r=%d s=%g", l.LoRA.Rank(), l.LoRA.Scale)
+	}
+	return s + ")"
+}
