@@ -58,8 +58,9 @@ type Record struct {
 //
 // Empty lines at the end of the file are ignored; an empty line followed by more data is a bad
 // row. Rows whose field count differs from the header's, rows that are not valid UTF-8 and rows
-// holding a carriage return other than the line ending are bad rows too: Next reports them as a
-// *LineError and the reader stays usable, so a caller may skip them.
+// holding a NUL byte or a carriage return other than the line ending (Python would end the line
+// there) are bad rows too: Next reports them as a *LineError and the reader stays usable, so a
+// caller may skip them.
 type TSVReader struct {
 	name   string
 	br     *bufio.Reader
@@ -190,6 +191,9 @@ func checkLine(s string) string {
 	}
 	if strings.IndexByte(s, '\r') >= 0 {
 		return "carriage return inside the line"
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "NUL byte in the line"
 	}
 	return ""
 }

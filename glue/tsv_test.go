@@ -106,11 +106,11 @@ func TestTSVReaderRows(t *testing.T) {
 			errs:   []string{"f.tsv:3: empty line", "f.tsv:4: empty line"},
 		},
 		{
-			name:   "invalid UTF-8 and stray CR",
-			text:   "a\tb\nx\xff\ty\nx\ry\tz\nu\tv\n",
+			name:   "invalid UTF-8, stray CR, NUL",
+			text:   "a\tb\nx\xff\ty\nx\ry\tz\nx\x00\ty\nu\tv\n",
 			header: []string{"a", "b"},
-			recs:   []Record{{4, []string{"u", "v"}}},
-			errs:   []string{"f.tsv:2: invalid UTF-8", "f.tsv:3: carriage return inside the line"},
+			recs:   []Record{{5, []string{"u", "v"}}},
+			errs:   []string{"f.tsv:2: invalid UTF-8", "f.tsv:3: carriage return inside the line", "f.tsv:4: NUL byte in the line"},
 		},
 	}
 	for _, tc := range tests {

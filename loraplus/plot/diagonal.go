@@ -114,7 +114,7 @@ func diagonalPath(xs, ys []float64, logAxes bool, plot image.Rectangle, cell int
 	var out []point
 	for i := 1; i < len(pts); i++ {
 		a, b, ok := clipSegment(pts[i-1], pts[i], x0, y0, x1, y1)
-		if !ok {
+		if !ok || math.Hypot(b.X-a.X, b.Y-a.Y) < 1e-9 {
 			continue
 		}
 		if n := len(out); n == 0 || math.Hypot(out[n-1].X-a.X, out[n-1].Y-a.Y) > 1e-6 {

@@ -81,7 +81,7 @@ func drawText(dst *image.RGBA, s string, x, y int, align hAlign, col color.Color
 	case alignRight:
 		x -= w
 	}
-	top := y - lineHeight/2 - 1
+	top := y - lineHeight/2
 	r := image.Rect(x, top, x+w, top+lineHeight)
 	draw.DrawMask(dst, r, image.NewUniform(col), image.Point{}, m, image.Point{}, draw.Over)
 }
