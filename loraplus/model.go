@@ -14,11 +14,11 @@ import (
 type Kind int
 
 const (
-	KindLoRAA          Kind = iota // lora_A of a Linear
-	KindLoRAB                      // lora_B of a Linear
-	KindEmbeddingA                 // lora_embedding_A
-	KindEmbeddingB                 // lora_embedding_B
-	KindExtra                      // any other trainable tensor (a classification head, a norm, ...)
+	KindLoRAA      Kind = iota // lora_A of a Linear
+	KindLoRAB                  // lora_B of a Linear
+	KindEmbeddingA             // lora_embedding_A
+	KindEmbeddingB             // lora_embedding_B
+	KindExtra                  // any other trainable tensor (a classification head, a norm, ...)
 )
 
 func (k Kind) String() string {
@@ -173,7 +173,9 @@ func (m *Model) NumTrainable() int64 {
 func (m *Model) Merge() error { return m.eachMergeable(func(x mergeable) error { return x.Merge() }) }
 
 // Unmerge takes every adapter out of its base weight again.
-func (m *Model) Unmerge() error { return m.eachMergeable(func(x mergeable) error { return x.Unmerge() }) }
+func (m *Model) Unmerge() error {
+	return m.eachMergeable(func(x mergeable) error { return x.Unmerge() })
+}
 
 type mergeable interface {
 	Merge() error

@@ -1,14 +1,9 @@
 package data
 
 import (
-	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"unicode/utf8"
 )
 
 // Letters are the MMLU answer letters, in choice order.
@@ -20,12 +15,6 @@ var AnswerChoices = [4]string{" A", " B", " C", " D"}
 
 // mmluColumns names the six columns of an MMLU CSV row, for error messages.
 var mmluColumns = [6]string{"question", "A", "B", "C", "D", "answer"}
-
-// crSentinel stands in for a carriage return inside a quoted field while
-// encoding/csv parses the file: csv drops the \r of every \r\n pair, even
-// inside quotes, while the reference readers keep it. 0xFF never occurs in
-// valid UTF-8, and input is checked to be valid UTF-8 first.
-const crSentinel = 0xFF
 
 // Question is one MMLU multiple-choice question.
 type Question struct {
@@ -69,87 +58,45 @@ func ReadQuestionsFile(path, subject string) ([]Question, error) {
 }
 
 // ReadQuestions reads MMLU CSV rows from r. name is used in error messages,
-// which have the form "name:line: ...". Fields are kept verbatim, carriage
-// returns inside quoted fields included; a leading UTF-8 byte order mark is
-// skipped. Rows must have exactly six fields and an answer of A, B, C or D.
+// which have the form "name:line: ...". Parsing follows Python's csv module:
+// quoted fields may hold commas, newlines, doubled quotes and \r\n, all kept
+// verbatim, and a quote inside an unquoted field is an ordinary character.
+// Input that CSV parsers read differently (a stray character after a
+// closing quote, a lone carriage return, an unclosed quote) or that is not
+// UTF-8 is rejected. Rows must have exactly six fields and an answer of A,
+// B, C or D.
+//
+// Fields are never converted: the reference reads the files with pandas,
+// whose default NA handling turns a cell that is exactly "None" into NaN,
+// printed as "nan" in the prompt. Twelve choice cells of the shared data
+// (10 test, 2 val; none in dev) are affected; this reader keeps "None".
 func ReadQuestions(r io.Reader, name, subject string) ([]Question, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(raw) {
-		return nil, lineErrorf(name, invalidUTF8Line(raw), "", "invalid UTF-8")
+	recs, err := readCSV(raw, name, 0)
+	if err != nil {
+		return nil, err
 	}
-	protectQuotedCR(raw)
-
-	cr := csv.NewReader(bytes.NewReader(raw))
-	cr.FieldsPerRecord = len(mmluColumns)
-	var out []Question
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				if errors.Is(pe.Err, csv.ErrFieldCount) {
-					return nil, lineErrorf(name, pe.StartLine, "", "got %d fields, want %d (question, A, B, C, D, answer)", len(rec), len(mmluColumns))
-				}
-				return nil, lineErrorf(name, pe.Line, "", "column %d: %v", pe.Column, pe.Err)
-			}
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		for i := range rec {
-			if strings.IndexByte(rec[i], crSentinel) >= 0 {
-				rec[i] = strings.ReplaceAll(rec[i], "\xff", "\r")
-			}
+	out := make([]Question, 0, len(recs))
+	for _, rec := range recs {
+		f := rec.Fields
+		if len(f) != len(mmluColumns) {
+			return nil, lineErrorf(name, rec.Line, "", "got %d fields, want %d (question, A, B, C, D, answer)", len(f), len(mmluColumns))
 		}
 		q := Question{
 			Subject:  subject,
-			Question: rec[0],
-			Choices:  [4]string{rec[1], rec[2], rec[3], rec[4]},
-			Answer:   rec[5],
+			Question: f[0],
+			Choices:  [4]string{f[1], f[2], f[3], f[4]},
+			Answer:   f[5],
 			File:     name,
-			Line:     line,
+			Line:     rec.Line,
 		}
 		if q.AnswerIndex() < 0 {
-			return nil, lineErrorf(name, line, mmluColumns[5], "want one of A, B, C, D, got %q", rec[5])
+			return nil, lineErrorf(name, rec.Line, mmluColumns[5], "want one of A, B, C, D, got %q", f[5])
 		}
 		out = append(out, q)
 	}
-}
-
-// protectQuotedCR replaces, in place, every \r inside a double-quoted field
-// with crSentinel. Doubled quotes inside a quoted field toggle the state
-// twice, so tracking quote parity is enough for well-formed input; malformed
-// quoting is rejected by encoding/csv afterwards.
-func protectQuotedCR(b []byte) {
-	inQuote := false
-	for i, c := range b {
-		switch {
-		case c == '"':
-			inQuote = !inQuote
-		case c == '\r' && inQuote:
-			b[i] = crSentinel
-		}
-	}
-}
-
-// invalidUTF8Line returns the 1-based line of the first invalid UTF-8 byte in b.
-func invalidUTF8Line(b []byte) int {
-	line := 1
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		if r == utf8.RuneError && size <= 1 {
-			return line
-		}
-		if r == '\n' {
-			line++
-		}
-		b = b[size:]
-	}
-	return line
+	return out, nil
 }

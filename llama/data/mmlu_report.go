@@ -1,10 +1,10 @@
 package data
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
 )
 
 // WriteJSON writes the report as indented JSON.
@@ -14,29 +14,41 @@ func (r Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// WriteTable writes the report as an aligned text table: the overall micro
-// and macro averages, then categories, subcategories and subjects, each
-// with its question count, micro accuracy and macro accuracy.
+// WriteTable writes the report as an aligned text table: the overall row
+// (micro accuracy over questions and macro accuracy over subjects), then
+// the categories, subcategories and subjects, one row each with subject
+// count, question count, micro and macro accuracy.
 func (r Report) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "MMLU\tsubjects\tquestions\tacc (micro)\tacc (macro)\n")
-	fmt.Fprintf(tw, "all\t%d\t%d\t%.4f\t%.4f\n", r.Subjects, r.Questions, r.Acc, r.MacroAcc)
 	sections := []struct {
 		title  string
 		scores []Score
 	}{
+		{"overall", []Score{{Name: "all", Correct: r.Correct, Total: r.Questions, Subjects: r.Subjects, Acc: r.Acc, MacroAcc: r.MacroAcc}}},
 		{"category", r.PerCategory},
 		{"subcategory", r.PerSubcategory},
 		{"subject", r.PerSubject},
 	}
+	width := len("subcategory")
 	for _, sec := range sections {
+		for _, s := range sec.scores {
+			width = max(width, len(s.Name))
+		}
+	}
+	bw := bufio.NewWriter(w)
+	row := func(name, subjects, questions, acc, macro string) {
+		fmt.Fprintf(bw, "%-*s  %8s  %9s  %11s  %11s\n", width, name, subjects, questions, acc, macro)
+	}
+	for i, sec := range sections {
 		if len(sec.scores) == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "\t\t\t\t\n%s\t\t\t\t\n", sec.title)
+		if i > 0 {
+			bw.WriteString("\n")
+		}
+		row(sec.title, "subjects", "questions", "acc (micro)", "acc (macro)")
 		for _, s := range sec.scores {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.4f\t%.4f\n", s.Name, s.Subjects, s.Total, s.Acc, s.MacroAcc)
+			row(s.Name, fmt.Sprint(s.Subjects), fmt.Sprint(s.Total), fmt.Sprintf("%.4f", s.Acc), fmt.Sprintf("%.4f", s.MacroAcc))
 		}
 	}
-	return tw.Flush()
+	return bw.Flush()
 }

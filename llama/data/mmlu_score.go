@@ -83,7 +83,8 @@ type Report struct {
 	Acc float64 `json:"average_acc"`
 	// MacroAcc is the unweighted mean of the per-subject accuracies.
 	MacroAcc float64 `json:"macro_acc"`
-	// Questions and Subjects count what was scored.
+	// Correct, Questions and Subjects count what was scored.
+	Correct   int `json:"correct"`
 	Questions int `json:"questions"`
 	Subjects  int `json:"subjects"`
 	// PerSubject lists subjects alphabetically.
@@ -122,7 +123,7 @@ func (s *Scorer) Report() Report {
 	}
 	total := all.score()
 	r.Acc, r.MacroAcc = total.Acc, total.MacroAcc
-	r.Questions, r.Subjects = total.Total, total.Subjects
+	r.Correct, r.Questions, r.Subjects = total.Correct, total.Total, total.Subjects
 	for _, sc := range SubcategoryOrder {
 		if p := subcats[sc]; p != nil {
 			r.PerSubcategory = append(r.PerSubcategory, p.score())

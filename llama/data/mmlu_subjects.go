@@ -8,10 +8,6 @@ import (
 	"strings"
 )
 
-// MMLUSplits are the split folders of an MMLU data directory. "dev" holds
-// the few-shot examples (5 per subject), "val" and "test" the questions.
-var MMLUSplits = [3]string{"dev", "val", "test"}
-
 // ListSubjects returns, sorted, the subjects that have a file
 // root/split/<subject>_<split>.csv.
 func ListSubjects(root, split string) ([]string, error) {

@@ -4,7 +4,7 @@ Encodes JSONL records with the logic of open-instruct's finetune.py
 (encode_with_prompt_completion_format and encode_with_messages_format),
 with {"inputs", "targets"} records mapped onto the prompt/completion layout.
 Instead of a Hugging Face tokenizer it uses a small deterministic tokenizer,
-TOY below, that the Go test implements identically; it behaves like a real
+toy_encode below, that the Go test implements identically; it behaves like a real
 one in the ways that matter here: it prepends a BOS id, treats "</s>" as a
 special token, and merges a space into the following word, so a prefix does
 not always tokenize to a prefix of the full text.

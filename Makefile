@@ -1,0 +1,28 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test` (see README.md).
+# scripts/setup.sh is idempotent and fast once done; every target runs it first.
+SHELL := /bin/bash
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: setup test demo bench vet fmt clean
+
+setup:
+	@bash scripts/setup.sh
+
+test: setup
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.gotch/*')); \
+	 if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 40m ./...
+
+demo: setup
+	$(GO) run ./cmd/toy -out out/toy
+
+vet: setup
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf out .cache/setup.done

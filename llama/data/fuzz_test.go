@@ -1,0 +1,88 @@
+package data
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzReadQuestions feeds arbitrary bytes to the MMLU CSV reader. It must
+// never panic; what it accepts must be well-formed questions that format
+// into prompts, and errors must name the file.
+func FuzzReadQuestions(f *testing.F) {
+	f.Add([]byte("q,a,b,c,d,A\n"))
+	f.Add([]byte("\"multi\r\nline, \"\"quoted\"\"\",a,b,c,d,B\r\nq2,a,b,c,d,C"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		qs, err := ReadQuestions(bytes.NewReader(in), "fuzz.csv", "fuzz_subject")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.csv:") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		last := 0
+		for _, q := range qs {
+			if q.AnswerIndex() < 0 {
+				t.Fatalf("accepted answer %q", q.Answer)
+			}
+			if q.Line <= last {
+				t.Fatalf("line %d after line %d", q.Line, last)
+			}
+			last = q.Line
+			for _, s := range append([]string{q.Question}, q.Choices[:]...) {
+				if !utf8.ValidString(s) {
+					t.Fatalf("invalid UTF-8 field %q", s)
+				}
+			}
+			p, err := BuildPrompt(q.Subject, qs[:1], q, 1)
+			if err != nil || !strings.HasSuffix(p, "\nAnswer:") {
+				t.Fatalf("prompt %q, err %v", p, err)
+			}
+		}
+	})
+}
+
+// FuzzReadInstruct feeds arbitrary bytes to the JSONL reader. It must never
+// panic; every accepted record must format and encode into aligned input
+// ids and labels within the length limit.
+func FuzzReadInstruct(f *testing.F) {
+	f.Add([]byte(`{"inputs": "Q?", "targets": "A."}` + "\n"))
+	f.Add([]byte(`{"messages": [{"role": "system", "content": " s "}, {"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		exs, err := ReadInstruct(bytes.NewReader(in), "fuzz.jsonl")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.jsonl:") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		for _, ex := range exs {
+			fm, err := Format(ex, "</s>")
+			if err != nil {
+				t.Fatalf("accepted record does not format: %v", err)
+			}
+			if fm.Prompt+fm.Target != fm.Text || !strings.HasPrefix(fm.Context, fm.Text) {
+				t.Fatalf("inconsistent layout %+v", fm)
+			}
+			for _, maxLen := range []int{8, 0} {
+				enc, err := fm.Encode(toyTokenize, maxLen)
+				if err != nil {
+					t.Fatal(err)
+				}
+				limit := maxLen
+				if limit == 0 {
+					limit = DefaultMaxSeqLength
+				}
+				if len(enc.InputIDs) != len(enc.Labels) || len(enc.InputIDs) > limit {
+					t.Fatalf("ids %d labels %d limit %d", len(enc.InputIDs), len(enc.Labels), limit)
+				}
+				for i, l := range enc.Labels {
+					if l != IgnoreIndex && l != enc.InputIDs[i] {
+						t.Fatalf("label %d at %d, id %d", l, i, enc.InputIDs[i])
+					}
+				}
+			}
+		}
+	})
+}

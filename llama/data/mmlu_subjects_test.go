@@ -1,0 +1,119 @@
+package data
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseSubjectList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{" , ,", nil},
+		{"anatomy", []string{"anatomy"}},
+		{"anatomy, virology ,,astronomy", []string{"anatomy", "virology", "astronomy"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			assert.Equal(t, tt.want, ParseSubjectList(tt.in))
+		})
+	}
+}
+
+func TestSelectSubjects(t *testing.T) {
+	available := []string{"anatomy", "astronomy", "virology"}
+	tests := []struct {
+		name      string
+		requested []string
+		want      []string
+		err       string
+	}{
+		{"all", nil, available, ""},
+		{"order kept, repeats dropped", []string{"virology", "anatomy", "virology"}, []string{"virology", "anatomy"}, ""},
+		{"unknown", []string{"anatomy", "alchemy", "astrology"}, nil,
+			`unknown subjects "alchemy", "astrology"; valid subjects: anatomy, astronomy, virology`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := SelectSubjects(available, tt.requested)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestLoadMMLU(t *testing.T) {
+	root := mmluDir(t)
+	tests := []struct {
+		name      string
+		opts      MMLUOptions
+		subjects  []string
+		questions []int
+		err       string
+	}{
+		{"subset with limit", MMLUOptions{Subjects: []string{"virology", "anatomy"}, Limit: 3}, []string{"virology", "anatomy"}, []int{3, 3}, ""},
+		{"val split", MMLUOptions{Split: "val", Subjects: []string{"abstract_algebra"}}, []string{"abstract_algebra"}, []int{11}, ""},
+		{"limit above count", MMLUOptions{Split: "val", Subjects: []string{"global_facts"}, Limit: 1000}, []string{"global_facts"}, []int{10}, ""},
+		{"unknown subject", MMLUOptions{Subjects: []string{"alchemy"}}, nil, nil, `unknown subjects "alchemy"; valid subjects: abstract_algebra, anatomy,`},
+		{"negative limit", MMLUOptions{Limit: -1}, nil, nil, "limit -1"},
+		{"missing split", MMLUOptions{Split: "train"}, nil, nil, "list subjects"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadMMLU(root, tt.opts)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, got, len(tt.subjects))
+			for i, s := range got {
+				assert.Equal(t, tt.subjects[i], s.Name)
+				assert.Len(t, s.Dev, 5)
+				assert.Len(t, s.Questions, tt.questions[i])
+				assert.Equal(t, 1, s.Questions[0].Line, "the first questions of the file are kept")
+			}
+		})
+	}
+}
+
+func TestLoadMMLUAll(t *testing.T) {
+	got, err := LoadMMLU(mmluDir(t), MMLUOptions{})
+	require.NoError(t, err)
+	require.Len(t, got, 57)
+	n := 0
+	for _, s := range got {
+		n += len(s.Questions)
+		assert.Contains(t, Subcategories, s.Name)
+	}
+	assert.Equal(t, 14079, n)
+}
+
+func TestListSubjectsIgnoresOtherFiles(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "test", "sub_test.csv.d"), 0o755))
+	for _, name := range []string{"b_subject_test.csv", "a_test.csv", "_test.csv", "notes.txt", "c_dev.csv"} {
+		require.NoError(t, os.WriteFile(filepath.Join(root, "test", name), nil, 0o644))
+	}
+	got, err := ListSubjects(root, "test")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "b_subject"}, got)
+
+	_, err = ListSubjects(root, "val")
+	require.Error(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "dev"), 0o755))
+	_, err = ListSubjects(root, "dev")
+	assert.ErrorContains(t, err, "no *_dev.csv files")
+}
