@@ -30,6 +30,7 @@ type config struct {
 	lrMin, lrMax        float64
 	seeds               int
 	init                nn.LoRAInit
+	threads             int
 }
 
 func parseFlags(args []string) (config, error) {
@@ -44,10 +45,11 @@ func parseFlags(args []string) (config, error) {
 	fs.Int64Var(&c.testSize, "test", 1000, "test examples")
 	fs.IntVar(&c.steps, "steps", 400, "gradient-descent steps (the 'after convergence' panels)")
 	fs.IntVar(&c.early, "early", 10, "step of the 'early in training' panels")
-	fs.IntVar(&c.grid, "grid", 12, "grid points per learning-rate axis")
+	fs.IntVar(&c.grid, "grid", 10, "grid points per learning-rate axis")
 	fs.Float64Var(&c.lrMin, "lr-min", 1e-3, "smallest learning rate of the grid")
 	fs.Float64Var(&c.lrMax, "lr-max", 30, "largest learning rate of the grid")
 	fs.IntVar(&c.seeds, "seeds", 3, "independent draws of weights and data; losses are averaged over them")
+	fs.IntVar(&c.threads, "threads", 1, "libtorch intra-op threads (the toy's matrices are too small to gain from more)")
 	fs.StringVar(&init, "init", "b-zero", "LoRA init: b-zero (A random, B = 0) or a-zero (A = 0, B random)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -67,6 +69,8 @@ func parseFlags(args []string) (config, error) {
 		return c, fmt.Errorf("-grid must be >= 2, got %d", c.grid)
 	case !(c.lrMin > 0 && c.lrMax > c.lrMin):
 		return c, fmt.Errorf("need 0 < -lr-min < -lr-max, got %g and %g", c.lrMin, c.lrMax)
+	case c.threads <= 0:
+		return c, fmt.Errorf("-threads must be > 0, got %d", c.threads)
 	case c.seeds <= 0:
 		return c, fmt.Errorf("-seeds must be > 0, got %d", c.seeds)
 	}
@@ -91,6 +95,9 @@ func main() {
 
 func runExperiment(c config) error {
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
+		return err
+	}
+	if err := nn.SetNumThreads(c.threads); err != nil {
 		return err
 	}
 	lrs := logspace(c.lrMin, c.lrMax, c.grid)

@@ -83,13 +83,13 @@ func (f *File) parseHeader(p *parser) error {
 	if p.size < 4 {
 		return p.errorf(0, "truncated header: file is %d bytes, too short for the GGUF magic", p.size)
 	}
-	if err := p.readFull(magic[:], "magic"); err != nil {
+	if err := p.readFull(magic[:], what("magic")); err != nil {
 		return err
 	}
 	if string(magic[:]) != Magic {
 		return p.errorf(0, "bad magic %q, want %q: not a GGUF file", magic[:], Magic)
 	}
-	v, err := p.u32("version")
+	v, err := p.u32(what("version"))
 	if err != nil {
 		return truncatedHeader(err)
 	}
@@ -103,11 +103,11 @@ func (f *File) parseHeader(p *parser) error {
 		return p.errorf(4, "unsupported GGUF version %d (versions 2 and 3 are supported)", v)
 	}
 	f.Version = v
-	nTensors, err := p.u64("tensor count")
+	nTensors, err := p.u64(what("tensor count"))
 	if err != nil {
 		return truncatedHeader(err)
 	}
-	nKV, err := p.u64("metadata count")
+	nKV, err := p.u64(what("metadata count"))
 	if err != nil {
 		return truncatedHeader(err)
 	}
@@ -145,18 +145,18 @@ func (f *File) parseKVs(p *parser, n int) error {
 	f.kvIndex = make(map[string]int, n)
 	for i := range n {
 		start := p.pos
-		key, err := p.str(fmt.Sprintf("metadata entry %d key", i))
+		key, err := p.str(what(fmt.Sprintf("metadata entry %d key", i)))
 		if err != nil {
 			return err
 		}
 		if _, dup := f.kvIndex[key]; dup {
 			return p.errorf(start, "duplicate metadata key %q", key)
 		}
-		t, err := p.u32(fmt.Sprintf("type of metadata key %q", key))
+		t, err := p.u32(what(fmt.Sprintf("type of metadata key %q", key)))
 		if err != nil {
 			return err
 		}
-		val, err := p.value(ValueType(t), fmt.Sprintf("metadata key %q", key), 0)
+		val, err := p.value(ValueType(t), what(fmt.Sprintf("metadata key %q", key)), 0)
 		if err != nil {
 			return err
 		}
@@ -166,7 +166,7 @@ func (f *File) parseKVs(p *parser, n int) error {
 	if i, ok := f.kvIndex["general.alignment"]; ok {
 		v := f.KVs[i].Value
 		a, isU32 := v.Data.(uint32)
-		if v.Type != Uint32 || !isU32 {
+		if v.Type != ValueUint32 || !isU32 {
 			return p.errorf(-1, "metadata key \"general.alignment\" is %s, want uint32", v.TypeName())
 		}
 		if a == 0 || a&(a-1) != 0 {
@@ -182,33 +182,33 @@ func (f *File) parseTensorInfos(p *parser, n int) error {
 	f.tensorIndex = make(map[string]int, n)
 	for i := range n {
 		start := p.pos
-		name, err := p.str(fmt.Sprintf("tensor %d name", i))
+		name, err := p.str(what(fmt.Sprintf("tensor %d name", i)))
 		if err != nil {
 			return err
 		}
 		if _, dup := f.tensorIndex[name]; dup {
 			return p.errorf(start, "duplicate tensor name %q", name)
 		}
-		what := fmt.Sprintf("tensor %q", name)
-		nd, err := p.u32(what + " rank")
+		tw := fmt.Sprintf("tensor %q", name)
+		nd, err := p.u32(what(tw + " rank"))
 		if err != nil {
 			return err
 		}
 		if nd > MaxDims {
-			return p.errorf(start, "%s has %d dimensions, more than the %d ggml supports", what, nd, MaxDims)
+			return p.errorf(start, "%s has %d dimensions, more than the %d ggml supports", tw, nd, MaxDims)
 		}
 		ti := TensorInfo{Name: name, Dims: make([]uint64, nd)}
 		for d := range ti.Dims {
-			if ti.Dims[d], err = p.u64(fmt.Sprintf("%s dimension %d", what, d)); err != nil {
+			if ti.Dims[d], err = p.u64(what(tw).with(fmt.Sprintf("dimension %d", d))); err != nil {
 				return err
 			}
 		}
-		t, err := p.u32(what + " type")
+		t, err := p.u32(what(tw + " type"))
 		if err != nil {
 			return err
 		}
 		ti.Type = GGMLType(t)
-		if ti.Offset, err = p.u64(what + " data offset"); err != nil {
+		if ti.Offset, err = p.u64(what(tw + " data offset")); err != nil {
 			return err
 		}
 		if err := ti.validate(f.Alignment); err != nil {

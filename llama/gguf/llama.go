@@ -105,14 +105,11 @@ const maxHyper = 1 << 31
 // general.architecture is not "llama", when a required key is missing or has
 // the wrong type, or when the values are inconsistent; errors name the key.
 func (f *File) LlamaParams() (*LlamaParams, error) {
-	arch, err := f.String("general.architecture")
+	arch, heads, kvHeads, err := f.llamaHeads()
 	if err != nil {
 		return nil, err
 	}
-	if arch != "llama" {
-		return nil, fmt.Errorf("gguf: %s: general.architecture is %q, want \"llama\"", f.Path, arch)
-	}
-	p := &LlamaParams{Architecture: arch}
+	p := &LlamaParams{Architecture: arch, HeadCount: heads, HeadCountKV: kvHeads}
 	if p.Name, err = f.optString("general.name"); err != nil {
 		return nil, err
 	}
@@ -124,21 +121,11 @@ func (f *File) LlamaParams() (*LlamaParams, error) {
 		{"llama.context_length", &p.ContextLength},
 		{"llama.embedding_length", &p.EmbeddingLength},
 		{"llama.feed_forward_length", &p.FeedForwardLength},
-		{"llama.attention.head_count", &p.HeadCount},
 	}
 	for _, r := range required {
 		if *r.dst, err = f.hyper(r.key); err != nil {
 			return nil, err
 		}
-	}
-	if p.HeadCount == 0 {
-		return nil, fmt.Errorf("gguf: %s: llama.attention.head_count is 0", f.Path)
-	}
-	if p.HeadCountKV, err = f.optHyper("llama.attention.head_count_kv", p.HeadCount); err != nil {
-		return nil, err
-	}
-	if p.HeadCountKV == 0 || p.HeadCount%p.HeadCountKV != 0 {
-		return nil, fmt.Errorf("gguf: %s: llama.attention.head_count_kv %d does not divide head_count %d", f.Path, p.HeadCountKV, p.HeadCount)
 	}
 	defDim := p.EmbeddingLength / p.HeadCount
 	if p.HeadDim, err = f.optHyper("llama.attention.key_length", defDim); err != nil {
@@ -170,6 +157,29 @@ func (f *File) LlamaParams() (*LlamaParams, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// llamaHeads checks the architecture and reads the attention head counts.
+func (f *File) llamaHeads() (arch string, heads, kvHeads int, err error) {
+	if arch, err = f.String("general.architecture"); err != nil {
+		return "", 0, 0, err
+	}
+	if arch != "llama" {
+		return "", 0, 0, fmt.Errorf("gguf: %s: general.architecture is %q, want \"llama\"", f.Path, arch)
+	}
+	if heads, err = f.hyper("llama.attention.head_count"); err != nil {
+		return "", 0, 0, err
+	}
+	if heads == 0 {
+		return "", 0, 0, fmt.Errorf("gguf: %s: llama.attention.head_count is 0", f.Path)
+	}
+	if kvHeads, err = f.optHyper("llama.attention.head_count_kv", heads); err != nil {
+		return "", 0, 0, err
+	}
+	if kvHeads == 0 || heads%kvHeads != 0 {
+		return "", 0, 0, fmt.Errorf("gguf: %s: llama.attention.head_count_kv %d does not divide head_count %d", f.Path, kvHeads, heads)
+	}
+	return arch, heads, kvHeads, nil
 }
 
 func (f *File) hasTensor(name string) bool {

@@ -40,7 +40,7 @@ func (f *File) String(key string) (string, error) {
 		return "", err
 	}
 	s, ok := v.Data.(string)
-	if !ok || v.Type != String {
+	if !ok || v.Type != ValueString {
 		return "", f.typeError(key, "string", v)
 	}
 	return s, nil
@@ -134,7 +134,8 @@ func (f *File) Float(key string) (float64, error) {
 	return 0, f.typeError(key, "float32 or float64", v)
 }
 
-// Strings returns the array of strings stored under key.
+// Strings returns the array of strings stored under key. The slice is
+// shared with the File's metadata: do not modify it.
 func (f *File) Strings(key string) ([]string, error) {
 	v, err := f.lookup(key)
 	if err != nil {
@@ -148,7 +149,8 @@ func (f *File) Strings(key string) ([]string, error) {
 }
 
 // Int32s returns the integer array stored under key as []int32. Arrays of
-// any integer type are accepted when every element fits in int32.
+// any integer type are accepted when every element fits in int32. An int32
+// array is returned without a copy: do not modify it.
 func (f *File) Int32s(key string) ([]int32, error) {
 	v, err := f.lookup(key)
 	if err != nil {
@@ -202,7 +204,8 @@ func intsToInt32(data any) ([]int32, bool) {
 }
 
 // Float32s returns the float array stored under key as []float32 (float64
-// arrays are converted).
+// arrays are converted). A float32 array is returned without a copy: do not
+// modify it.
 func (f *File) Float32s(key string) ([]float32, error) {
 	v, err := f.lookup(key)
 	if err != nil {

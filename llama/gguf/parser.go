@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 )
 
 // parser decodes the sequential part of a GGUF file (header, metadata and
@@ -28,6 +29,41 @@ func newParser(r io.ReaderAt, size int64, path string) *parser {
 	}
 }
 
+// desc names what is being read for error messages. It is formatted only
+// when an error is reported, so reading large arrays allocates nothing for
+// it.
+type desc struct {
+	name string
+	idx  int    // element index, or -1
+	part string // "length", "element type", ... or ""
+}
+
+// what returns a desc for a named item.
+func what(name string) desc { return desc{name: name, idx: -1} }
+
+// String formats the description: `metadata key "k"[3] length`.
+func (d desc) String() string {
+	s := d.name
+	if d.idx >= 0 {
+		s += "[" + strconv.Itoa(d.idx) + "]"
+	}
+	if d.part != "" {
+		s += " " + d.part
+	}
+	return s
+}
+
+func (d desc) with(part string) desc { d.part = part; return d }
+
+// elem describes element i of the described array.
+func (d desc) elem(i int) desc {
+	if d.idx >= 0 || d.part != "" {
+		return desc{name: d.String(), idx: i}
+	}
+	d.idx = i
+	return d
+}
+
 // errorf returns a FormatError at the given offset.
 func (p *parser) errorf(off int64, format string, args ...any) error {
 	return &FormatError{Path: p.path, Offset: off, Msg: fmt.Sprintf(format, args...)}
@@ -38,7 +74,7 @@ func (p *parser) remaining() int64 { return p.size - p.pos }
 
 // readFull fills buf, reporting a truncated file as a FormatError that names
 // what was being read.
-func (p *parser) readFull(buf []byte, what string) error {
+func (p *parser) readFull(buf []byte, what desc) error {
 	if int64(len(buf)) > p.remaining() {
 		return p.errorf(p.pos, "truncated file: %s needs %d bytes but only %d remain", what, len(buf), p.remaining())
 	}
@@ -53,7 +89,7 @@ func (p *parser) readFull(buf []byte, what string) error {
 	return nil
 }
 
-func (p *parser) u32(what string) (uint32, error) {
+func (p *parser) u32(what desc) (uint32, error) {
 	b := p.scratch[:4]
 	if err := p.readFull(b, what); err != nil {
 		return 0, err
@@ -61,7 +97,7 @@ func (p *parser) u32(what string) (uint32, error) {
 	return binary.LittleEndian.Uint32(b), nil
 }
 
-func (p *parser) u64(what string) (uint64, error) {
+func (p *parser) u64(what desc) (uint64, error) {
 	b := p.scratch[:8]
 	if err := p.readFull(b, what); err != nil {
 		return 0, err
@@ -70,9 +106,9 @@ func (p *parser) u64(what string) (uint64, error) {
 }
 
 // str reads a GGUF string: a uint64 byte length followed by the bytes.
-func (p *parser) str(what string) (string, error) {
+func (p *parser) str(what desc) (string, error) {
 	start := p.pos
-	n, err := p.u64(what + " length")
+	n, err := p.u64(what.with("length"))
 	if err != nil {
 		return "", err
 	}
@@ -94,42 +130,42 @@ func (p *parser) str(what string) (string, error) {
 func scalar(t ValueType, b []byte) any {
 	le := binary.LittleEndian
 	switch t {
-	case Uint8:
+	case ValueUint8:
 		return b[0]
-	case Int8:
+	case ValueInt8:
 		return int8(b[0])
-	case Bool:
+	case ValueBool:
 		return b[0] != 0
-	case Uint16:
+	case ValueUint16:
 		return le.Uint16(b)
-	case Int16:
+	case ValueInt16:
 		return int16(le.Uint16(b))
-	case Uint32:
+	case ValueUint32:
 		return le.Uint32(b)
-	case Int32:
+	case ValueInt32:
 		return int32(le.Uint32(b))
-	case Float32:
+	case ValueFloat32:
 		return math.Float32frombits(le.Uint32(b))
-	case Uint64:
+	case ValueUint64:
 		return le.Uint64(b)
-	case Int64:
+	case ValueInt64:
 		return int64(le.Uint64(b))
-	case Float64:
+	case ValueFloat64:
 		return math.Float64frombits(le.Uint64(b))
 	}
 	return nil
 }
 
 // value reads one value of type t. depth counts enclosing arrays.
-func (p *parser) value(t ValueType, what string, depth int) (Value, error) {
+func (p *parser) value(t ValueType, what desc, depth int) (Value, error) {
 	start := p.pos
 	switch {
 	case !t.valid():
 		return Value{}, p.errorf(start, "%s has unknown value type id %d", what, uint32(t))
-	case t == String:
+	case t == ValueString:
 		s, err := p.str(what)
-		return Value{Type: String, Data: s}, err
-	case t == Array:
+		return Value{Type: ValueString, Data: s}, err
+	case t == ValueArray:
 		return p.array(what, depth)
 	}
 	b := p.scratch[:t.scalarSize()]
@@ -140,12 +176,12 @@ func (p *parser) value(t ValueType, what string, depth int) (Value, error) {
 }
 
 // array reads an array value: element type, uint64 count, elements.
-func (p *parser) array(what string, depth int) (Value, error) {
+func (p *parser) array(what desc, depth int) (Value, error) {
 	start := p.pos
 	if depth >= MaxArrayDepth {
 		return Value{}, p.errorf(start, "%s nests arrays deeper than %d levels", what, MaxArrayDepth)
 	}
-	et32, err := p.u32(what + " element type")
+	et32, err := p.u32(what.with("element type"))
 	if err != nil {
 		return Value{}, err
 	}
@@ -153,7 +189,7 @@ func (p *parser) array(what string, depth int) (Value, error) {
 	if !et.valid() {
 		return Value{}, p.errorf(start, "%s has unknown array element type id %d", what, et32)
 	}
-	n, err := p.u64(what + " array length")
+	n, err := p.u64(what.with("array length"))
 	if err != nil {
 		return Value{}, err
 	}
@@ -163,29 +199,29 @@ func (p *parser) array(what string, depth int) (Value, error) {
 	// Every element takes at least minSize bytes in the file.
 	minSize := uint64(et.scalarSize())
 	switch et {
-	case String:
+	case ValueString:
 		minSize = 8
-	case Array:
+	case ValueArray:
 		minSize = 12
 	}
 	if n*minSize > uint64(p.remaining()) {
 		return Value{}, p.errorf(start, "truncated file: %s array of %d %s elements needs at least %d bytes but only %d remain",
 			what, n, et, n*minSize, p.remaining())
 	}
-	v := Value{Type: Array, ElemType: et}
+	v := Value{Type: ValueArray, ElemType: et}
 	switch et {
-	case String:
+	case ValueString:
 		out := make([]string, n)
 		for i := range out {
-			if out[i], err = p.str(fmt.Sprintf("%s[%d]", what, i)); err != nil {
+			if out[i], err = p.str(what.elem(i)); err != nil {
 				return Value{}, err
 			}
 		}
 		v.Data = out
-	case Array:
+	case ValueArray:
 		out := make([]Value, n)
 		for i := range out {
-			if out[i], err = p.array(fmt.Sprintf("%s[%d]", what, i), depth+1); err != nil {
+			if out[i], err = p.array(what.elem(i), depth+1); err != nil {
 				return Value{}, err
 			}
 		}
@@ -204,15 +240,15 @@ func (p *parser) array(what string, depth int) (Value, error) {
 func decodeScalars(t ValueType, raw []byte, n int) any {
 	sz := t.scalarSize()
 	switch t {
-	case Uint8:
+	case ValueUint8:
 		return raw
-	case Int8:
+	case ValueInt8:
 		out := make([]int8, n)
 		for i := range out {
 			out[i] = int8(raw[i])
 		}
 		return out
-	case Bool:
+	case ValueBool:
 		out := make([]bool, n)
 		for i := range out {
 			out[i] = raw[i] != 0
@@ -221,49 +257,49 @@ func decodeScalars(t ValueType, raw []byte, n int) any {
 	}
 	le := binary.LittleEndian
 	switch t {
-	case Uint16:
+	case ValueUint16:
 		out := make([]uint16, n)
 		for i := range out {
 			out[i] = le.Uint16(raw[i*sz:])
 		}
 		return out
-	case Int16:
+	case ValueInt16:
 		out := make([]int16, n)
 		for i := range out {
 			out[i] = int16(le.Uint16(raw[i*sz:]))
 		}
 		return out
-	case Uint32:
+	case ValueUint32:
 		out := make([]uint32, n)
 		for i := range out {
 			out[i] = le.Uint32(raw[i*sz:])
 		}
 		return out
-	case Int32:
+	case ValueInt32:
 		out := make([]int32, n)
 		for i := range out {
 			out[i] = int32(le.Uint32(raw[i*sz:]))
 		}
 		return out
-	case Float32:
+	case ValueFloat32:
 		out := make([]float32, n)
 		for i := range out {
 			out[i] = math.Float32frombits(le.Uint32(raw[i*sz:]))
 		}
 		return out
-	case Uint64:
+	case ValueUint64:
 		out := make([]uint64, n)
 		for i := range out {
 			out[i] = le.Uint64(raw[i*sz:])
 		}
 		return out
-	case Int64:
+	case ValueInt64:
 		out := make([]int64, n)
 		for i := range out {
 			out[i] = int64(le.Uint64(raw[i*sz:]))
 		}
 		return out
-	case Float64:
+	case ValueFloat64:
 		out := make([]float64, n)
 		for i := range out {
 			out[i] = math.Float64frombits(le.Uint64(raw[i*sz:]))

@@ -7,26 +7,26 @@ type ValueType uint32
 
 // GGUF metadata value types.
 const (
-	Uint8   ValueType = 0
-	Int8    ValueType = 1
-	Uint16  ValueType = 2
-	Int16   ValueType = 3
-	Uint32  ValueType = 4
-	Int32   ValueType = 5
-	Float32 ValueType = 6
-	Bool    ValueType = 7
-	String  ValueType = 8
-	Array   ValueType = 9
-	Uint64  ValueType = 10
-	Int64   ValueType = 11
-	Float64 ValueType = 12
+	ValueUint8   ValueType = 0
+	ValueInt8    ValueType = 1
+	ValueUint16  ValueType = 2
+	ValueInt16   ValueType = 3
+	ValueUint32  ValueType = 4
+	ValueInt32   ValueType = 5
+	ValueFloat32 ValueType = 6
+	ValueBool    ValueType = 7
+	ValueString  ValueType = 8
+	ValueArray   ValueType = 9
+	ValueUint64  ValueType = 10
+	ValueInt64   ValueType = 11
+	ValueFloat64 ValueType = 12
 )
 
 var valueTypeNames = [...]string{
-	Uint8: "uint8", Int8: "int8", Uint16: "uint16", Int16: "int16",
-	Uint32: "uint32", Int32: "int32", Float32: "float32", Bool: "bool",
-	String: "string", Array: "array", Uint64: "uint64", Int64: "int64",
-	Float64: "float64",
+	ValueUint8: "uint8", ValueInt8: "int8", ValueUint16: "uint16", ValueInt16: "int16",
+	ValueUint32: "uint32", ValueInt32: "int32", ValueFloat32: "float32", ValueBool: "bool",
+	ValueString: "string", ValueArray: "array", ValueUint64: "uint64", ValueInt64: "int64",
+	ValueFloat64: "float64",
 }
 
 // String returns the lower-case name of the type ("uint32", "array").
@@ -38,19 +38,19 @@ func (t ValueType) String() string {
 }
 
 // valid reports whether t is a defined GGUF value type.
-func (t ValueType) valid() bool { return t <= Float64 }
+func (t ValueType) valid() bool { return t <= ValueFloat64 }
 
 // scalarSize is the encoded size in bytes of a fixed-size scalar, or 0 for
 // strings and arrays.
 func (t ValueType) scalarSize() int {
 	switch t {
-	case Uint8, Int8, Bool:
+	case ValueUint8, ValueInt8, ValueBool:
 		return 1
-	case Uint16, Int16:
+	case ValueUint16, ValueInt16:
 		return 2
-	case Uint32, Int32, Float32:
+	case ValueUint32, ValueInt32, ValueFloat32:
 		return 4
-	case Uint64, Int64, Float64:
+	case ValueUint64, ValueInt64, ValueFloat64:
 		return 8
 	}
 	return 0
@@ -61,7 +61,7 @@ func (t ValueType) scalarSize() int {
 // Data holds the decoded Go value:
 //   - scalars: uint8, int8, uint16, int16, uint32, int32, float32, bool,
 //     string, uint64, int64, float64 according to Type;
-//   - arrays (Type == Array): a typed slice of the element type ([]uint8,
+//   - arrays (Type == ValueArray): a typed slice of the element type ([]uint8,
 //     []int32, []float32, []bool, []string, ...), and for arrays of arrays a
 //     []Value whose elements are themselves arrays.
 //
@@ -74,7 +74,7 @@ type Value struct {
 
 // Len returns the number of elements of an array value, or 1 for a scalar.
 func (v Value) Len() int {
-	if v.Type != Array {
+	if v.Type != ValueArray {
 		return 1
 	}
 	switch d := v.Data.(type) {
@@ -111,7 +111,7 @@ func (v Value) Len() int {
 // TypeName describes the value's type for error messages: "uint32",
 // "array[string]", "array[array]".
 func (v Value) TypeName() string {
-	if v.Type == Array {
+	if v.Type == ValueArray {
 		return "array[" + v.ElemType.String() + "]"
 	}
 	return v.Type.String()

@@ -313,7 +313,7 @@ def write_llama(out: str) -> None:
             ref = gguf.quants.dequantize(gguf.quants.quantize(hf, qtype), qtype)
         write_f32(os.path.join(out, "llama", hf_name + ".f32"), ref)
         manifest.append({"gguf": gguf_name, "hf": hf_name, "type": int(qtype), "shape": list(hf.shape),
-                         "permute_heads": perm_heads and (heads if perm_heads == heads else perm_heads),
+                         "permute_heads": perm_heads,
                          "ref": "llama/" + hf_name + ".f32"})
 
     def rand(*shape):

