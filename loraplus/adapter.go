@@ -280,11 +280,12 @@ func listErr(what string, items []string) string {
 	if len(items) == 0 {
 		return ""
 	}
+	n := len(items)
 	const max = 20
 	more := ""
-	if len(items) > max {
-		more = fmt.Sprintf("\n  … and %d more", len(items)-max)
+	if n > max {
+		more = fmt.Sprintf("\n  … and %d more", n-max)
 		items = items[:max]
 	}
-	return fmt.Sprintf("\n %s (%d):\n  %s%s", what, len(items), strings.Join(items, "\n  "), more)
+	return fmt.Sprintf("\n %s (%d):\n  %s%s", what, n, strings.Join(items, "\n  "), more)
 }
