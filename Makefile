@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: setup test demo bench vet fmt clean
+.PHONY: setup test demo vet fmt clean
 
 setup:
 	@bash scripts/setup.sh

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
@@ -71,14 +72,12 @@ func run(c config, s setup, seed uint64, lrA, lrB float64) (losses, error) {
 	return out, nil
 }
 
-// logspace returns k values from lo to hi, evenly spaced in log.
+// logspace returns k values from lo to hi, evenly spaced in log and rounded to 4 significant digits.
 func logspace(lo, hi float64, k int) []float64 {
-	if k == 1 {
-		return []float64{lo}
-	}
 	out := make([]float64, k)
 	for i := range out {
-		out[i] = math.Exp(math.Log(lo) + float64(i)*(math.Log(hi)-math.Log(lo))/float64(k-1))
+		v := math.Exp(math.Log(lo) + float64(i)*(math.Log(hi)-math.Log(lo))/float64(k-1))
+		out[i], _ = strconv.ParseFloat(strconv.FormatFloat(v, 'g', 4, 64), 64)
 	}
 	return out
 }

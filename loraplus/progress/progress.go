@@ -28,6 +28,7 @@ type Bar struct {
 	tty      bool
 	n        int
 	fields   string
+	drawn    int // n at the last draw
 }
 
 // New starts a bar writing to stderr.
@@ -35,7 +36,7 @@ func New(desc string, total int) *Bar { return NewTo(os.Stderr, desc, total) }
 
 // NewTo starts a bar writing to w.
 func NewTo(w io.Writer, desc string, total int) *Bar {
-	b := &Bar{Desc: desc, Total: total, Unit: "it", W: w, start: time.Now(), lastFrac: -1}
+	b := &Bar{Desc: desc, Total: total, Unit: "it", W: w, start: time.Now(), lastFrac: -1, drawn: -1}
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			b.tty = true
@@ -66,11 +67,13 @@ func (b *Bar) Set(n int, fields string) {
 // Add advances the bar by k units.
 func (b *Bar) Add(k int, fields string) { b.Set(b.n+k, fields) }
 
-// Done draws the final state and ends the line.
+// Done draws the final state (unless it is already on screen) and ends the line.
 func (b *Bar) Done() {
-	b.draw(time.Now())
 	if b.tty {
+		b.draw(time.Now())
 		fmt.Fprintln(b.W)
+	} else if b.drawn != b.n {
+		b.draw(time.Now())
 	}
 }
 
@@ -97,6 +100,7 @@ func (b *Bar) Line(now time.Time) string {
 }
 
 func (b *Bar) draw(now time.Time) {
+	b.drawn = b.n
 	if b.tty {
 		fmt.Fprintf(b.W, "\r\x1b[K%s", b.Line(now))
 	} else {
