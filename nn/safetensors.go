@@ -145,7 +145,7 @@ func (s *Safetensors) Tensor(name string) (*ts.Tensor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: tensor %q: %w", s.Path, name, err)
 		}
-		return t.MustView([]int64{}, true), nil
+		return t.MustSqueezeDim(0, true), nil
 	}
 	t, err := ts.OfDataSize(buf, shape, safetensorsDTypes[ti.DType])
 	if err != nil {
@@ -195,8 +195,8 @@ func WriteSafetensors(path string, tensors []NamedTensor, metadata map[string]st
 	entries := make([]entry, 0, len(tensors))
 	var off int64
 	for _, nt := range tensors {
-		if _, dup := header[nt.Name]; dup || nt.Name == "" {
-			return fmt.Errorf("%s: duplicate or empty tensor name %q", path, nt.Name)
+		if _, dup := header[nt.Name]; dup || nt.Name == "" || nt.Name == "__metadata__" {
+			return fmt.Errorf("%s: duplicate, empty or reserved tensor name %q", path, nt.Name)
 		}
 		dt, data, err := tensorBytes(nt.Tensor)
 		if err != nil {

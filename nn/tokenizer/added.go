@@ -21,6 +21,8 @@ type AddedToken struct {
 	SingleWord bool
 	// Normalized tokens are matched in the normalized text instead of the raw text.
 	Normalized bool
+	// Unmatched tokens are never recognised in the text (only added by post-processing or decoded).
+	Unmatched bool
 }
 
 // segment is a piece of the input: either text still to tokenize (id < 0) or a matched added token.
@@ -42,7 +44,7 @@ func newTokenMatcher(tokens []*AddedToken, pattern func(*AddedToken) string) *to
 	pats := make([]string, 0, len(tokens))
 	for _, t := range tokens {
 		p := pattern(t)
-		if p == "" {
+		if p == "" || t.Unmatched {
 			continue
 		}
 		m.tokens = append(m.tokens, t)

@@ -12,7 +12,7 @@ const fetchHint = "run `make test` (it runs scripts/fetch-tokenizers.sh to fetch
 	"reference directories under .cache/tokenizers)"
 
 // repoRoot walks up from the package directory to the directory holding go.mod.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	require.NoError(t, err)
@@ -27,7 +27,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // assetPath returns <repo>/.cache/tokenizers/<rel>, failing with a hint when it is missing.
-func assetPath(t *testing.T, rel string) string {
+func assetPath(t testing.TB, rel string) string {
 	t.Helper()
 	p := filepath.Join(repoRoot(t), ".cache", "tokenizers", rel)
 	if _, err := os.Stat(p); err != nil {
@@ -37,7 +37,7 @@ func assetPath(t *testing.T, rel string) string {
 }
 
 // llama2ModelPath is the shared Llama-2 tokenizer.model.
-func llama2ModelPath(t *testing.T) string {
+func llama2ModelPath(t testing.TB) string {
 	t.Helper()
 	p := filepath.Join(repoRoot(t), "..", "shared", "data", "tokenizers", "llama2", "tokenizer.model")
 	if _, err := os.Stat(p); err != nil {
@@ -47,7 +47,7 @@ func llama2ModelPath(t *testing.T) string {
 }
 
 // venvPython is the reference environment's interpreter.
-func venvPython(t *testing.T) string {
+func venvPython(t testing.TB) string {
 	t.Helper()
 	p := filepath.Join(repoRoot(t), ".venv", "bin", "python")
 	if _, err := os.Stat(p); err != nil {

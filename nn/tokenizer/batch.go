@@ -18,13 +18,17 @@ type BatchOptions struct {
 	// PadToMaxLength pads every row to MaxLength (Hugging Face's padding="max_length"); otherwise rows
 	// are padded to the longest row of the batch (padding="longest").
 	PadToMaxLength bool
+	// PadLeft puts the padding before the tokens (Hugging Face's padding_side="left", the default of its
+	// Llama tokenizers, used for batched generation).
+	PadLeft bool
 	// NoSpecialTokens leaves out the model's special tokens (add_special_tokens=False).
 	NoSpecialTokens bool
 }
 
-// Batch is a padded batch in the int64 layout that embedding layers and tensors take.
+// Batch is a padded batch in the int64 layout that embedding layers and tensors take. Padding is on the
+// right unless BatchOptions.PadLeft.
 type Batch struct {
-	// IDs are the token ids, [B][T], padded on the right with the tokenizer's PAD id.
+	// IDs are the token ids, [B][T], padded with the tokenizer's PAD id.
 	IDs [][]int64
 	// AttentionMask is 1 for tokens and 0 for padding, [B][T].
 	AttentionMask [][]int64
@@ -147,7 +151,7 @@ func (t *Pipeline) EncodePairBatch(a, b []string, opts BatchOptions) (*Batch, er
 	return t.padBatch(encs, opts)
 }
 
-// padBatch pads the encodings on the right to a common length.
+// padBatch pads the encodings to a common length.
 func (t *Pipeline) padBatch(encs []Encoding, o BatchOptions) (*Batch, error) {
 	width := 0
 	for _, e := range encs {
@@ -171,12 +175,15 @@ func (t *Pipeline) padBatch(encs []Encoding, o BatchOptions) (*Batch, error) {
 		TypeIDs: make([][]int64, len(encs)), Lengths: make([]int, len(encs))}
 	for i, e := range encs {
 		ids, mask, types := make([]int64, width), make([]int64, width), make([]int64, width)
+		off := 0
+		if o.PadLeft {
+			off = width - len(e.IDs)
+		}
 		for j := range width {
-			if j < len(e.IDs) {
-				ids[j], mask[j], types[j] = int64(e.IDs[j]), 1, int64(e.TypeIDs[j])
-			} else {
-				ids[j] = int64(t.pad)
-			}
+			ids[j] = int64(t.pad)
+		}
+		for j, id := range e.IDs {
+			ids[off+j], mask[off+j], types[off+j] = int64(id), 1, int64(e.TypeIDs[j])
 		}
 		b.IDs[i], b.AttentionMask[i], b.TypeIDs[i], b.Lengths[i] = ids, mask, types, len(e.IDs)
 	}

@@ -148,5 +148,5 @@ func ggufGPT2(v GGUFVocab, types []PieceType) (*Pipeline, error) {
 	}
 	return newPipeline(pipelineParts{name: "gguf", vocab: vocab, added: added, pre: pre, model: bpe,
 		post: llamaTemplate(v.BOS, v.EOS, addBOS, addEOS), dec: decByteLevel{},
-		bos: v.BOS, eos: v.EOS, pad: v.PAD, unk: v.UNK}), nil
+		bos: v.BOS, eos: v.EOS, pad: v.PAD, unk: v.UNK})
 }

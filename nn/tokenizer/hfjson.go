@@ -120,12 +120,19 @@ func parseTokenizerJSON(name string, data []byte, cfg *tokenizerConfig) (*Pipeli
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	var head struct {
+		Type   string          `json:"type"`
+		Merges json.RawMessage `json:"merges"`
+	}
+	if err := json.Unmarshal(f.Model, &head); err != nil {
+		return nil, fmt.Errorf("%s: model: %w", name, err)
+	}
+	if head.Type != "BPE" && !(head.Type == "" && head.Merges != nil) {
+		return nil, fmt.Errorf("%s: model type %q is not supported (only BPE)", name, head.Type)
+	}
 	var hm hfModel
 	if err := json.Unmarshal(f.Model, &hm); err != nil {
 		return nil, fmt.Errorf("%s: model: %w", name, err)
-	}
-	if hm.Type != "BPE" && !(hm.Type == "" && hm.Merges != nil) {
-		return nil, fmt.Errorf("%s: model type %q is not supported (only BPE)", name, hm.Type)
 	}
 	if hm.Dropout != nil && *hm.Dropout > 0 {
 		return nil, fmt.Errorf("%s: model.dropout %v: BPE dropout is not supported", name, *hm.Dropout)
@@ -193,7 +200,7 @@ func parseTokenizerJSON(name string, data []byte, cfg *tokenizerConfig) (*Pipeli
 	if err := resolveSpecials(&parts, cfg, lookup, cls, sep); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return newPipeline(parts), nil
+	return newPipeline(parts)
 }
 
 func parseNormalizer(raw json.RawMessage) (normalizer, error) {

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -28,22 +29,24 @@ type Pipeline struct {
 
 // pipelineParts is what a loader provides to newPipeline.
 type pipelineParts struct {
-	name   string
-	vocab  map[string]int
-	added  []*AddedToken
-	norm   normalizer
-	pre    preTokenizer
-	model  model
-	post   template
-	dec    decoder
-	bos    int
-	eos    int
-	pad    int
-	unk    int
-	noSpec bool // leave pad at NoToken instead of falling back to eos
+	name  string
+	vocab map[string]int
+	added []*AddedToken
+	norm  normalizer
+	pre   preTokenizer
+	model model
+	post  template
+	dec   decoder
+	bos   int
+	eos   int
+	pad   int
+	unk   int
 }
 
-func newPipeline(p pipelineParts) *Pipeline {
+// maxTokenID bounds the ids a vocabulary may use (the id -> token table is dense).
+const maxTokenID = 1 << 24
+
+func newPipeline(p pipelineParts) (*Pipeline, error) {
 	t := &Pipeline{name: p.name, vocab: p.vocab, added: map[int]*AddedToken{},
 		byText: map[string]int{}, norm: p.norm, pre: p.pre,
 		model: p.model, post: p.post, dec: p.dec, bos: p.bos, eos: p.eos, pad: p.pad, unk: p.unk}
@@ -51,10 +54,16 @@ func newPipeline(p pipelineParts) *Pipeline {
 		t.pre = preNone{}
 	}
 	size := 0
-	for _, id := range p.vocab {
+	for tok, id := range p.vocab {
+		if id < 0 || id > maxTokenID {
+			return nil, fmt.Errorf("%s: token %q has id %d outside [0, %d]", p.name, tok, id, maxTokenID)
+		}
 		size = max(size, id+1)
 	}
 	for _, a := range p.added {
+		if a.ID < 0 || a.ID > maxTokenID {
+			return nil, fmt.Errorf("%s: added token %q has id %d outside [0, %d]", p.name, a.Content, a.ID, maxTokenID)
+		}
 		size = max(size, a.ID+1)
 	}
 	t.tokens = make([]string, size)
@@ -85,10 +94,10 @@ func newPipeline(p pipelineParts) *Pipeline {
 		}
 		return t.norm.normalize(a.Content)
 	})
-	if t.pad == NoToken && !p.noSpec {
+	if t.pad == NoToken {
 		t.pad = t.eos
 	}
-	return t
+	return t, nil
 }
 
 // Name identifies where the tokenizer was loaded from.

@@ -13,6 +13,8 @@ type templatePiece struct {
 type template struct {
 	single []templatePiece
 	pair   []templatePiece
+	// zeroTypes sets every type id to 0, with or without special tokens (RobertaProcessing does).
+	zeroTypes bool
 }
 
 // plainTemplate adds no special tokens (GPT-2's ByteLevel post-processor).
@@ -23,12 +25,14 @@ func plainTemplate() template {
 	}
 }
 
-// robertaTemplate is RobertaProcessing: <s> A </s> and <s> A </s></s> B </s>, all type ids 0.
+// robertaTemplate is RobertaProcessing: <s> A </s> and <s> A </s></s> B </s>, all type ids 0 (also without
+// special tokens).
 func robertaTemplate(cls, sep int) template {
 	return template{
 		single: []templatePiece{{ids: []int{cls}}, {seq: 0}, {ids: []int{sep}}},
 		pair: []templatePiece{{ids: []int{cls}}, {seq: 0}, {ids: []int{sep}}, {ids: []int{sep}}, {seq: 1},
 			{ids: []int{sep}}},
+		zeroTypes: true,
 	}
 }
 
@@ -75,8 +79,9 @@ func (t template) added(pair bool) int {
 }
 
 // apply builds the post-processed encoding of a (and b when pair). Without addSpecial the sequences are
-// only concatenated, with type ids 0 and 1, as Hugging Face does.
+// only concatenated, with type ids 0 and 1 (0 and 0 for RoBERTa), as Hugging Face does.
 func (t template) apply(a, b []int, pair, addSpecial bool) Encoding {
+	zero := t.zeroTypes
 	if !addSpecial {
 		t = plainTemplate()
 	}
@@ -95,8 +100,12 @@ func (t template) apply(a, b []int, pair, addSpecial bool) Encoding {
 			}
 		}
 		enc.IDs = append(enc.IDs, ids...)
+		typeID := e.typeID
+		if zero {
+			typeID = 0
+		}
 		for range ids {
-			enc.TypeIDs = append(enc.TypeIDs, e.typeID)
+			enc.TypeIDs = append(enc.TypeIDs, typeID)
 		}
 	}
 	return enc

@@ -43,6 +43,7 @@ var parityTexts = []string{
 	"Ὀδυσσεύς Ελληνικά Русский текст العربية עברית हिन्दी",
 	"Emoji: 🤗🚀 👍🏽 👨\u200d👩\u200d👧\u200d👦 ❤️",
 	"unicode spaces\u00a0nbsp\u3000ideographic\u2003em\u0085nel\u001cfs\u200bzwsp",
+	"double\u00a0\u00a0nbsp and\u3000\u3000ideographic\v\vvt \u00a0 mixed",
 	"control \x00\x01\x7f chars",
 	"Code: def f(x):\n    return x**2  # comment\n\tif a!=b: pass",
 	"URL https://example.com/path?q=1&r=2 and email a.b@c.de",
@@ -57,6 +58,7 @@ var parityTexts = []string{
 	"<0x0A> literal byte token text",
 	"▁ already has the meta symbol ▁▁",
 	"Smol: <|im_start|>user\nHi there<|im_end|>\n",
+	"User-defined: x<sep>y [MASK] ab abab cab <cls>",
 	strings.Repeat("a", 300),
 	longText,
 }
@@ -102,6 +104,7 @@ type refResult struct {
 	Pairs                []refPair `json:"pairs"`
 	PairsRaw             []refPair `json:"pairs_raw"`
 	BatchMax             *refBatch `json:"batch_max"`
+	BatchLeft            *refBatch `json:"batch_left"`
 	BatchLongest         *refBatch `json:"batch_longest"`
 	PairBatch            *refBatch `json:"pair_batch"`
 	DecodeSkip           []string  `json:"decode_skip"`
@@ -111,10 +114,9 @@ type refResult struct {
 
 // decodeProbes are id lists decoded by both sides: partial UTF-8 byte tokens, unknown ids and specials.
 var decodeProbes = map[string][][]int{
-	"llama2-slow": {{1, 243, 162}, {15043, 243, 162, 167, 154, 3186}, {3, 4, 200, 29871}},
-	"llama2-sp":   {{243, 162}, {15043, 243, 162, 167, 154, 3186}, {29871, 29871, 13}},
-	"llama2-hf":   {{1, 243, 162}, {15043, 243, 162, 167, 154, 3186}, {2, 29871, 15043}},
-	"gpt2":        {{50256, 15496}, {8582, 97}, {447, 247, 99}},
+	"llama2-hf": {{1, 243, 162}, {15043, 243, 162, 167, 154, 3186}, {2, 29871, 15043}, {3, 4, 200, 29871, 29871, 13},
+		{0, 0, 15043, 99999}},
+	"gpt2": {{50256, 15496}, {8582, 97}, {447, 247, 99}, {15496, 50256, 50256, 995}},
 }
 
 var (
@@ -134,6 +136,8 @@ func referenceSpecs(t *testing.T) []refSpec {
 		{"llama2-hf-nolegacy", "fast_file", assetPath(t, "llama2-hf-nolegacy/tokenizer.json"), "</s>"},
 		{"llama2-npm", "fast_dir", assetPath(t, "llama2-npm"), ""},
 		{"smollm2", "fast_file", assetPath(t, "smollm2/tokenizer.json"), "<|endoftext|>"},
+		{"spm-tiny-slow", "llama_slow", assetPath(t, "spm-tiny"), ""},
+		{"spm-tiny-sp", "sentencepiece", assetPath(t, "spm-tiny/tokenizer.model"), ""},
 	}
 }
 

@@ -3,14 +3,17 @@ package tokenizer
 import (
 	"fmt"
 	"os"
+	"slices"
 )
 
 // LoadSentencePiece loads a SentencePiece BPE tokenizer.model (Llama-2's). It matches
 // transformers' LlamaTokenizer.from_pretrained on a directory holding only that file, i.e. the default
 // legacy=True behaviour: <s> added (no </s>), each text segment between special tokens encoded by
-// sentencepiece on its own (so it gets its own "▁" dummy prefix), and <unk>, <s>, </s> written in the
-// text recognised as special tokens. EncodeLiteral gives sentencepiece's own output (no special tokens in
-// text). Unigram models and models with a non-identity normalization rule are rejected.
+// sentencepiece on its own (so it gets its own "▁" dummy prefix), and the unknown, BOS and EOS pieces
+// (<unk>, <s>, </s>) written in the text recognised as special tokens; other control pieces are left to
+// sentencepiece, which spells them out, as LlamaTokenizer does. EncodeLiteral gives sentencepiece's own
+// output (no special tokens in text). Unigram models and models with a non-identity normalization rule
+// (a precompiled character map such as nmt_nfkc) are rejected.
 func LoadSentencePiece(path string) (*Pipeline, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -68,7 +71,8 @@ func NewSentencePiece(name string, m *SentencePieceModel) (*Pipeline, error) {
 		escapeWhitespaces: m.EscapeWhitespaces, treatWhitespaceSuffix: m.TreatWhitespaceAsSuffix}
 	return newSPMPipeline(spmSpec{name: name, tokens: m.Pieces, scores: m.Scores, types: m.Types,
 		byteFallback: m.ByteFallback, norm: norm, bos: bos, eos: eos, pad: pad, unk: unk,
-		addBOS: bos != NoToken, stripPrefix: m.AddDummyPrefix && !m.TreatWhitespaceAsSuffix})
+		addBOS: bos != NoToken, stripPrefix: m.AddDummyPrefix && !m.TreatWhitespaceAsSuffix,
+		matchOnly: []int{unk, bos, eos}})
 }
 
 // spmSpec is what newSPMPipeline needs from a tokenizer.model or a GGUF "llama" vocabulary.
@@ -82,10 +86,14 @@ type spmSpec struct {
 	bos, eos, pad, unk int
 	addBOS, addEOS     bool
 	stripPrefix        bool
+	// matchOnly, when set, restricts the special pieces recognised in the text to these ids; otherwise
+	// every control and unknown piece is (llama.cpp, and transformers' fast conversion, do that).
+	matchOnly []int
 }
 
 // newSPMPipeline assembles a SentencePiece BPE tokenizer: unknown and control pieces are special added
-// tokens (split before normalization), the template is LlamaTokenizer's, and the decoder is Llama's.
+// tokens (split before normalization, see matchOnly), the template is LlamaTokenizer's, and the decoder is
+// Llama's.
 func newSPMPipeline(s spmSpec) (*Pipeline, error) {
 	vocab := make(map[string]int, len(s.tokens))
 	var added []*AddedToken
@@ -94,7 +102,11 @@ func newSPMPipeline(s spmSpec) (*Pipeline, error) {
 			vocab[t] = id
 		}
 		if s.types[id] == PieceControl || s.types[id] == PieceUnknown {
-			added = append(added, &AddedToken{Content: t, ID: id, Special: true})
+			a := &AddedToken{Content: t, ID: id, Special: true}
+			if s.matchOnly != nil && !slices.Contains(s.matchOnly, id) {
+				a.Unmatched = true
+			}
+			added = append(added, a)
 		}
 	}
 	if (s.addBOS && s.bos == NoToken) || (s.addEOS && s.eos == NoToken) {
@@ -109,5 +121,5 @@ func newSPMPipeline(s spmSpec) (*Pipeline, error) {
 		post:  llamaTemplate(s.bos, s.eos, s.addBOS, s.addEOS),
 		dec:   llamaDecoder(s.stripPrefix),
 		bos:   s.bos, eos: s.eos, pad: s.pad, unk: s.unk,
-	}), nil
+	})
 }

@@ -87,7 +87,7 @@ func LoadGPT2Files(vocabPath, mergesPath string) (*Pipeline, error) {
 		return nil, err
 	}
 	parts.bos, parts.eos, parts.unk = eot.ID, eot.ID, eot.ID
-	return newPipeline(*parts), nil
+	return newPipeline(*parts)
 }
 
 // LoadRobertaFiles builds RoBERTa's tokenizer from vocab.json and merges.txt as RobertaTokenizerFast does:
@@ -105,5 +105,5 @@ func LoadRobertaFiles(vocabPath, mergesPath string) (*Pipeline, error) {
 	}
 	parts.bos, parts.eos, parts.unk, parts.pad = s.ID, eos.ID, unk.ID, pad.ID
 	parts.post = robertaTemplate(s.ID, eos.ID)
-	return newPipeline(*parts), nil
+	return newPipeline(*parts)
 }

@@ -1,11 +1,11 @@
 """Safetensors interchange with the Python safetensors library, for the Go tests of package nn.
 
-usage: st_roundtrip.py MODE PATH
-modes:
-  load  read PATH with safetensors.torch.load_file (and safe_open for the metadata) and print it as JSON
-  save  write a fixed set of tensors (every dtype nn writes, a 0-d scalar, an empty tensor, special float values)
-        with metadata to PATH with safetensors.torch.save_file and print them as JSON
-JSON printed: {"metadata": {...} or null, "tensors": {name: {"dtype", "shape", "hex", "values"}}}
+usage: st_roundtrip.py IN OUT
+  IN   read with safetensors.torch.load_file (and safe_open for the metadata)
+  OUT  written with safetensors.torch.save_file: a fixed set of tensors (every dtype nn writes, a 0-d scalar,
+       an empty tensor, special float values) with metadata
+prints {"loaded": FILE, "saved": FILE} with
+  FILE = {"metadata": {...} or null, "tensors": {name: {"dtype", "shape", "hex", "values"}}}
 where dtype is the safetensors dtype name, hex the little-endian raw data, and values the elements in row-major
 order as Python float/int reprs ("nan", "inf", "-inf" included).
 """
@@ -51,20 +51,18 @@ def reference_tensors():
 METADATA = {"format": "pt", "note": "héllo \"quoted\" {json}", "empty": ""}
 
 
+def describe_file(tensors, metadata):
+    return {"metadata": metadata, "tensors": {k: describe(v) for k, v in sorted(tensors.items())}}
+
+
 def main():
-    mode, path = sys.argv[1], sys.argv[2]
-    if mode == "load":
-        tensors = load_file(path)
-        with safe_open(path, framework="pt") as f:
-            metadata = f.metadata()
-    elif mode == "save":
-        tensors = reference_tensors()
-        metadata = METADATA
-        save_file(tensors, path, metadata=metadata)
-    else:
-        raise SystemExit(f"unknown mode {mode!r}")
-    out = {"metadata": metadata, "tensors": {k: describe(v) for k, v in sorted(tensors.items())}}
-    json.dump(out, sys.stdout)
+    src, dst = sys.argv[1], sys.argv[2]
+    loaded = load_file(src)
+    with safe_open(src, framework="pt") as f:
+        loaded_metadata = f.metadata()
+    saved = reference_tensors()
+    save_file(saved, dst, metadata=METADATA)
+    json.dump({"loaded": describe_file(loaded, loaded_metadata), "saved": describe_file(saved, METADATA)}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -248,6 +248,8 @@ def main():
     if len(sys.argv) != 2:
         sys.exit("usage: tok_build_assets.py DEST")
     dest = sys.argv[1]
+    for k in ("USE_TORCH", "USE_TF", "USE_FLAX"):
+        os.environ[k] = "0"  # tokenizers need no framework, and importing torch is slow
     build_gpt2(dest)
     build_roberta(dest)
     build_llama2_hf(dest, legacy=True)

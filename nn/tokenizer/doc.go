@@ -1,0 +1,74 @@
+// Package tokenizer implements, in pure Go, the BPE tokenizers of GPT-2, RoBERTa, Llama-2 and SmolLM2 with
+// token ids identical to Hugging Face's (transformers 4.44 / tokenizers 0.19).
+//
+// # Loaders
+//
+//   - LoadDir: a Hugging Face model directory (tokenizer.json, else tokenizer.model, else vocab.json +
+//     merges.txt).
+//   - LoadTokenizerJSON / ParseTokenizerJSON: a tokenizer.json with a BPE model: byte-level (GPT-2,
+//     RoBERTa, SmolLM2) or SentencePiece-style with byte fallback (Llama, legacy Prepend/Replace layout or
+//     the Metaspace layout). tokenizer_config.json and special_tokens_map.json next to it supply the
+//     bos/eos/pad/unk tokens and, for Llama classes, add_bos_token/add_eos_token.
+//   - LoadGPT2Files, LoadRobertaFiles: vocab.json + merges.txt, assembled as GPT2TokenizerFast and
+//     RobertaTokenizerFast do.
+//   - LoadSentencePiece / NewSentencePiece: a SentencePiece BPE tokenizer.model (the protobuf is decoded
+//     by hand, see ParseSentencePieceModel), matching LlamaTokenizer.from_pretrained with default
+//     settings (legacy=True) and, through EncodeLiteral, sentencepiece itself.
+//   - NewFromGGUF: the tokenizer.ggml.* lists of a GGUF file ("gpt2": tokens and merges; "llama":
+//     tokens, scores and token types).
+//
+// All return a *Pipeline, which implements Tokenizer: Encode, EncodePair, Decode, the batch encoders
+// with truncation (longest-first for pairs, DefaultMaxLength = 128) and padding (right by default, to the
+// batch's longest row or to the maximum length) producing [B][T] int64 ids and attention masks.
+//
+// # Behaviour
+//
+// Encoding follows tokenizers' pipeline. Added tokens (special tokens such as <|endoftext|>, <s>, <mask>)
+// are found first, leftmost-longest, with their lstrip/rstrip/single_word rules (RoBERTa's <mask>
+// absorbs the spaces before it). The remaining segments are normalized (Llama: "▁" prepended to every
+// segment, spaces replaced by "▁"), pre-tokenized (GPT-2: the regex GPT2Pattern, written by hand because
+// it needs the lookahead \s+(?!\S), then bytes mapped to printable runes) and merged by BPE:
+//
+//   - tokenizer.json models rank merges by their position in the merges list (lowest rank first,
+//     leftmost on ties) and turn characters missing from the vocabulary into <0xXX> byte tokens when
+//     byte_fallback is set;
+//   - tokenizer.model and GGUF "llama" models merge by SentencePiece's rule: the pair whose concatenation
+//     is the highest-scoring piece, leftmost on ties; unknown pieces fall back to bytes.
+//
+// Special tokens are added by the post-processor: RoBERTa <s> A </s> and <s> A </s></s> B </s> (type ids
+// all 0), Llama <s> A and <s> A <s> B (type ids 0 then 1), GPT-2 nothing. Decoding runs the tokenizer's
+// decoder chain (ByteLevel, or Llama's Replace/ByteFallback/Fuse/Strip); Hugging Face's
+// clean_up_tokenization_spaces is not applied.
+//
+// # Why not github.com/sugarme/tokenizer v0.3.0
+//
+// That module loads tokenizer.json files but gets the ids of these models wrong in ways that matter for
+// parity (TestSugarmeGaps pins the first four against the version in go.mod):
+//
+//   - its ByteLevel pre-tokenizer regex lacks \s+(?!\S)|\s+ (Go's regexp has no lookahead), so a
+//     whitespace run before a word stays whole ("\n\n" -> 628 where GPT-2 gives 198, 198), and Go's \s is
+//     ASCII-only, so no-break and ideographic spaces are split differently;
+//   - special tokens written in the text are dropped by its ByteLevel pipeline ("<|endoftext|>",
+//     RoBERTa's "<mask>");
+//   - its BPE has no byte fallback: newlines, emoji and other characters outside Llama's vocabulary
+//     become <unk> instead of <0xXX> tokens;
+//   - RobertaProcessing gives the second sequence of a pair type id 1 (RoBERTa's are all 0);
+//   - pretrained.GPT2() and RobertaBase() need vocabulary files the module does not ship (they log.Fatal)
+//     and change the process's working directory; there is no SentencePiece .model loader; Split
+//     pre-tokenizers with lookahead patterns panic; the Replace normalizer treats Regex patterns as
+//     literal strings.
+//
+// Patching around these would have replaced its pre-tokenizer, added-token matching, BPE model and
+// post-processor, i.e. everything but JSON decoding, so this package implements the pipeline directly.
+//
+// # Limits
+//
+// Not supported (the loaders return an error naming the file and component): Unigram, WordPiece and
+// WordLevel models; NFC/NFKC and other Unicode normalizers, SentencePiece precompiled character maps
+// (non-identity normalization rules); Split and other pre-tokenizers besides ByteLevel, Digits, Metaspace
+// and Sequence (so Llama-3/Qwen-style regexes); BPE dropout; GGUF "gpt2" pre-tokenizers other than
+// gpt2/smollm. Offsets are not computed. For Llama tokenizer.model files, the tokenizers of transformers'
+// slow and fast classes differ for control symbols other than <s>, </s>, <unk> (none in Llama-2): the
+// .model loader follows the slow class (they are spelled out), GGUF vocabularies follow llama.cpp (every
+// control token is recognised in the text).
+package tokenizer
