@@ -177,7 +177,7 @@ func (o *AdamW) LoadState(tensors map[string]*ts.Tensor, meta map[string]string)
 			if !ok {
 				return fmt.Errorf("optimizer state: missing %q", s.p.Name+pair.suffix)
 			}
-			if !sameShape(src.MustSize(), pair.dst.MustSize()) {
+			if !nn.SameShape(src.MustSize(), pair.dst.MustSize()) {
 				return fmt.Errorf("optimizer state: %q has shape %v, want %v", s.p.Name+pair.suffix, src.MustSize(), pair.dst.MustSize())
 			}
 		}
@@ -190,16 +190,4 @@ func (o *AdamW) LoadState(tensors map[string]*ts.Tensor, meta map[string]string)
 	}
 	o.steps = steps
 	return nil
-}
-
-func sameShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

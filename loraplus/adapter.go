@@ -250,13 +250,13 @@ func LoadAdapter(model any, dir string) (*Model, error) {
 			missing = append(missing, name)
 			continue
 		}
-		if got := want[name].MustSize(); !sameShape(got, info.Shape) {
+		if got := want[name].MustSize(); !nn.SameShape(got, info.Shape) {
 			badShape = append(badShape, fmt.Sprintf("%s: file %v, model %v", name, info.Shape, got))
 		}
 	}
 	if len(missing)+len(unexpected)+len(badShape) > 0 {
 		return nil, fmt.Errorf("%s does not fit the model:%s%s%s", path,
-			listErr("missing keys", missing), listErr("unexpected keys", unexpected), listErr("shape mismatches", badShape))
+			nn.ListNames("missing keys", missing), nn.ListNames("unexpected keys", unexpected), nn.ListNames("shape mismatches", badShape))
 	}
 	for _, name := range sortedKeys(want) {
 		src, err := st.Tensor(name)
@@ -274,18 +274,4 @@ func LoadAdapter(model any, dir string) (*Model, error) {
 		}
 	}
 	return m, nil
-}
-
-func listErr(what string, items []string) string {
-	if len(items) == 0 {
-		return ""
-	}
-	n := len(items)
-	const max = 20
-	more := ""
-	if n > max {
-		more = fmt.Sprintf("\n  … and %d more", n-max)
-		items = items[:max]
-	}
-	return fmt.Sprintf("\n %s (%d):\n  %s%s", what, n, strings.Join(items, "\n  "), more)
 }

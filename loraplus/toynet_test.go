@@ -125,7 +125,7 @@ func writeToyJob(t *testing.T, dir string, net *toyNet, m *loraplus.Model, ids, 
 
 // maxAbsDiff returns max |a − b| over all elements, +Inf on a shape mismatch.
 func maxAbsDiff(a, b *ts.Tensor) float64 {
-	if !equalShape(a.MustSize(), b.MustSize()) {
+	if !nn.SameShape(a.MustSize(), b.MustSize()) {
 		return math.Inf(1)
 	}
 	av, bv := a.MustDetach(false).Float64Values(true), b.MustDetach(false).Float64Values(true)
@@ -134,18 +134,6 @@ func maxAbsDiff(a, b *ts.Tensor) float64 {
 		m = math.Max(m, math.Abs(av[i]-bv[i]))
 	}
 	return m
-}
-
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // lockThread keeps the test's goroutine on one OS thread, where libtorch keeps its grad mode.

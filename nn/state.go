@@ -63,7 +63,7 @@ func LoadState(model any, src TensorSource, o LoadOptions) error {
 		if err != nil {
 			return err
 		}
-		if got := dst.MustSize(); !equalShapes(got, shape) {
+		if got := dst.MustSize(); !SameShape(got, shape) {
 			badShape = append(badShape, fmt.Sprintf("%s: checkpoint %v, model %v", name, shape, got))
 			continue
 		}
@@ -76,7 +76,7 @@ func LoadState(model any, src TensorSource, o LoadOptions) error {
 	}
 	if len(missing)+len(unexpected)+len(badShape) > 0 {
 		return fmt.Errorf("checkpoint does not fit the model:%s%s%s",
-			nameList("missing keys", missing), nameList("unexpected keys", unexpected), nameList("shape mismatches", badShape))
+			ListNames("missing keys", missing), ListNames("unexpected keys", unexpected), ListNames("shape mismatches", badShape))
 	}
 	for _, p := range params {
 		name, ok := srcName[p.Name]
@@ -113,7 +113,8 @@ func contains(list []string, name string) bool {
 	return false
 }
 
-func equalShapes(a, b []int64) bool {
+// SameShape reports whether two shapes are equal.
+func SameShape(a, b []int64) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -125,8 +126,8 @@ func equalShapes(a, b []int64) bool {
 	return true
 }
 
-// nameList formats a list of names for an error, sorted, at most 20 shown.
-func nameList(what string, items []string) string {
+// ListNames formats a titled list of names for an error message, sorted, at most 20 shown.
+func ListNames(what string, items []string) string {
 	if len(items) == 0 {
 		return ""
 	}
@@ -149,3 +150,5 @@ func (s *Safetensors) Shape(name string) ([]int64, error) {
 	}
 	return ti.Shape, nil
 }
+
+func equalShapes(a, b []int64) bool { return SameShape(a, b) }
