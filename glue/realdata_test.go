@@ -2,6 +2,7 @@ package glue
 
 import (
 	"encoding/json"
+	"github.com/loraplus-go/loraplus/nn/reftest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,21 +21,6 @@ func realGLUEDir(t *testing.T) string {
 	_, err = os.Stat(dir)
 	require.NoError(t, err, "the shared GLUE data is missing: want it at %s (see ../shared/data/README.md)", dir)
 	return dir
-}
-
-// repoRoot walks up from the package directory to the directory holding go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "no go.mod above the package directory")
-		dir = parent
-	}
 }
 
 // realFile is one shared GLUE file with its expected row count and label counts.
@@ -120,7 +106,7 @@ type hfFile struct {
 // compares every example: texts, label strings and ids, and ids.
 func TestParityWithHF(t *testing.T) {
 	files := realFiles(t)
-	root := repoRoot(t)
+	root := reftest.Root(t)
 	python := filepath.Join(root, ".venv", "bin", "python")
 	_, err := os.Stat(python)
 	require.NoError(t, err, "the Python reference environment is missing: want %s (see scripts/requirements.txt)", python)

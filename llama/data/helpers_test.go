@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"github.com/loraplus-go/loraplus/nn/reftest"
 	"hash/crc32"
 	"os"
 	"os/exec"
@@ -12,25 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// repoRoot walks up from the package directory to the folder holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "go.mod not found above the package directory")
-		dir = parent
-	}
-}
-
 // mmluDir is the shared MMLU data directory (../shared/data/mmlu from the repository root).
 func mmluDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "data", "mmlu")
+	dir := filepath.Join(reftest.Root(t), "..", "shared", "data", "mmlu")
 	_, err := os.Stat(filepath.Join(dir, "test"))
 	require.NoError(t, err, "the shared MMLU data is missing: want %s/{dev,val,test}", dir)
 	return dir
@@ -46,7 +32,7 @@ func runReference(t testing.TB, script string, args ...string) []byte {
 // runReferenceInput is runReference with stdin fed to the script.
 func runReferenceInput(t testing.TB, stdin []byte, script string, args ...string) []byte {
 	t.Helper()
-	root := repoRoot(t)
+	root := reftest.Root(t)
 	python := filepath.Join(root, ".venv", "bin", "python")
 	_, err := os.Stat(python)
 	require.NoError(t, err, "the Python reference environment is missing: want %s (see scripts/setup.sh)", python)

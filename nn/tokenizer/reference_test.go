@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"github.com/loraplus-go/loraplus/nn/reftest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,7 +148,7 @@ func reference(t *testing.T, name string) *refResult {
 	t.Helper()
 	specs := referenceSpecs(t)
 	py := venvPython(t)
-	script := filepath.Join(repoRoot(t), "scripts", "reference", "tok_encode.py")
+	script := filepath.Join(reftest.Root(t), "scripts", "reference", "tok_encode.py")
 	refOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "tok-ref")
 		if err != nil {
