@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/loraplus/plot"
+	"github.com/loraplus-go/loraplus/nn"
+)
+
+// compareRun is one arm of -compare, written to compare.json.
+type compareRun struct {
+	Name    string       `json:"name"`
+	Ratio   float64      `json:"ratio"`
+	Out     string       `json:"out"`
+	Result  *glue.Result `json:"result"`
+	Steps   []int        `json:"steps"`
+	Metrics []float64    `json:"metric"`
+}
+
+// runCompare trains LoRA (ratio 1) and LoRA+ (-ratio) with the same lr_A and everything else equal, into
+// OUT/compare/ratio-R/, and draws OUT/compare/compare.png: dev accuracy over steps for both (the paper's
+// Figure 7).
+func runCompare(s *session, st *stopper) error {
+	dir := filepath.Join(s.o.out, "compare")
+	metric := s.data.Evals[0].Name + "/acc"
+	var runs []compareRun
+	for _, ratio := range []float64{1, s.o.ratio} {
+		name := "LoRA (ratio 1)"
+		if ratio != 1 {
+			name = fmt.Sprintf("LoRA+ (ratio %g)", ratio)
+		}
+		out := filepath.Join(dir, fmt.Sprintf("ratio-%g", ratio))
+		if err := os.RemoveAll(out); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.stdout, "compare: %s\n", name)
+		res, err := s.train(st, s.lr, ratio, out, "", ratio != 1)
+		if err != nil {
+			return err
+		}
+		hist, err := glue.ReadHistory(filepath.Join(out, glue.HistoryFile))
+		if err != nil {
+			return err
+		}
+		r := compareRun{Name: name, Ratio: ratio, Out: out, Result: res}
+		for _, h := range hist {
+			if v, ok := h.Metrics[metric]; ok {
+				r.Steps, r.Metrics = append(r.Steps, h.Step), append(r.Metrics, v)
+			}
+		}
+		runs = append(runs, r)
+	}
+	if err := writeJSON(filepath.Join(dir, "compare.json"), runs); err != nil {
+		return err
+	}
+	c := &plot.LineChart{Title: fmt.Sprintf("%s: %s, lr_A %g", s.o.task.Name, metric, s.lr), XLabel: "step", YLabel: "accuracy"}
+	for _, r := range runs {
+		xs := make([]float64, len(r.Steps))
+		for i, v := range r.Steps {
+			xs[i] = float64(v)
+		}
+		c.Series = append(c.Series, plot.Series{Name: r.Name, X: xs, Y: r.Metrics})
+	}
+	path := filepath.Join(dir, "compare.png")
+	if err := c.WritePNG(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "wrote %s\n", path)
+	return nil
+}
+
+// writeJSON writes v as indented JSON, atomically.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return nn.WriteFileAtomic(path, append(data, '\n'))
+}

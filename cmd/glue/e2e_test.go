@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/loraplus-go/loraplus/glue"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// repoRoot walks up from the package directory to the directory holding go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, dir, parent, "no go.mod above the package directory")
+		dir = parent
+	}
+}
+
+// tinyGPT2 writes a tiny random GPT-2 classifier (real vocabulary size) with the Python reference stack and
+// returns its directory and the GPT-2 tokenizer directory.
+func tinyGPT2(t *testing.T) (model, tok string) { return tinyModel(t, "gpt2") }
+
+// tinyModel writes a tiny random classifier of arch ("gpt2" or "roberta") and returns its directory and the
+// directory of the real tokenizer of that architecture.
+func tinyModel(t *testing.T, arch string) (model, tok string) {
+	t.Helper()
+	root := repoRoot(t)
+	py := filepath.Join(root, ".venv", "bin", "python")
+	_, err := os.Stat(py)
+	require.NoError(t, err, "the Python reference environment is missing: want %s (run `make setup`)", py)
+	tok = filepath.Join(root, ".cache", "tokenizers", arch)
+	_, err = os.Stat(filepath.Join(tok, "vocab.json"))
+	require.NoError(t, err, "the %s tokenizer files are missing: run `make test` (scripts/fetch-tokenizers.sh builds %s)", arch, tok)
+	model = t.TempDir()
+	cmd := exec.Command(py, filepath.Join(root, "scripts", "reference", "gluecmd_tiny.py"), arch, model)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "gluecmd_tiny.py: %s", out)
+	return model, tok
+}
+
+func mnliDir(t *testing.T) string {
+	dir := filepath.Join(repoRoot(t), "..", "shared", "data", "glue", "MNLI-16shot")
+	_, err := os.Stat(dir)
+	require.NoError(t, err, "the shared GLUE data is missing: want %s", dir)
+	return dir
+}
+
+// quick are the flags of a few-second run on the tiny model.
+func quick(model, tok, data, out string, extra ...string) []string {
+	return append([]string{"-task", "mnli", "-model", model, "-tokenizer", tok, "-data", data, "-out", out,
+		"-device", "cpu", "-batch", "4", "-max-len", "32", "-pad-longest", "-limit-train", "16", "-limit-eval", "8",
+		"-eval-every", "2", "-save-every", "2"}, extra...)
+}
+
+func TestEndToEnd(t *testing.T) {
+	runtime.LockOSThread()
+	model, tok := tinyGPT2(t)
+	data := mnliDir(t)
+
+	t.Run("train, interrupt by signal, resume", func(t *testing.T) {
+		out := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		require.Equal(t, exitOK, run(quick(model, tok, data, out, "-max-steps", "4"), &stdout, &stderr), stderr.String())
+		assert.Contains(t, stdout.String(), "LoRA+ plan (lr_A 0.0002, ratio 16, lr_B 0.0032)")
+		assert.Contains(t, stdout.String(), "transformer.h.0.attn.c_attn.lora_B.weight")
+		assert.Contains(t, stdout.String(), "score.weight")
+		var res glue.Result
+		js, err := os.ReadFile(filepath.Join(out, glue.MetricsFile))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(js, &res))
+		assert.Equal(t, 4, res.Step)
+		assert.Contains(t, res.Metrics, "mnli-m/acc")
+		var peft map[string]any
+		js, err = os.ReadFile(filepath.Join(out, "checkpoint-4", "adapter_config.json"))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(js, &peft))
+		assert.Equal(t, []any{"score"}, peft["modules_to_save"])
+		assert.Equal(t, "SEQ_CLS", peft["task_type"])
+
+		// A signal before the run starts: the trainer stops before its first step and checkpoints.
+		out2 := t.TempDir()
+		o, err := parseFlags(quick(model, tok, data, out2, "-max-steps", "4"), &stderr)
+		require.NoError(t, err)
+		s, err := newSession(o, &stdout, &stderr)
+		require.NoError(t, err)
+		st := newStopper(&stderr)
+		defer st.close()
+		require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
+		require.Eventually(t, func() bool { st.mu.Lock(); defer st.mu.Unlock(); return st.stopped }, 5*time.Second, 10*time.Millisecond)
+		_, err = s.train(st, s.lr, o.ratio, out2, "", false)
+		require.ErrorIs(t, err, glue.ErrInterrupted)
+		assert.DirExists(t, filepath.Join(out2, "checkpoint-0"))
+
+		stderr.Reset()
+		require.Equal(t, exitOK, run(quick(model, tok, data, out2, "-max-steps", "4", "-resume", "latest"), &stdout, &stderr), stderr.String())
+		js, err = os.ReadFile(filepath.Join(out2, glue.MetricsFile))
+		require.NoError(t, err)
+		var res2 glue.Result
+		require.NoError(t, json.Unmarshal(js, &res2))
+		assert.Equal(t, res.Metrics, res2.Metrics, "a run stopped at step 0 and resumed ends as the straight run")
+	})
+
+	t.Run("bad rows", func(t *testing.T) {
+		bad := t.TempDir()
+		src, err := os.ReadFile(filepath.Join(data, "train.tsv"))
+		require.NoError(t, err)
+		lines := strings.SplitAfter(string(src), "\n")
+		lines[3] = "broken row\n"
+		require.NoError(t, os.WriteFile(filepath.Join(bad, "train.tsv"), []byte(strings.Join(lines, "")), 0o644))
+		dev, err := os.ReadFile(filepath.Join(data, "dev_matched.tsv"))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(bad, "dev_matched.tsv"), dev, 0o644))
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, exitError, run(quick(model, tok, bad, t.TempDir(), "-max-steps", "1"), &stdout, &stderr))
+		assert.Contains(t, stderr.String(), "train.tsv:4: got 1 tab-separated fields")
+		stdout.Reset()
+		assert.Equal(t, exitOK, run(quick(model, tok, bad, t.TempDir(), "-max-steps", "1", "-bad-rows", "skip"), &stdout, &stderr), stderr.String())
+		assert.Contains(t, stdout.String(), "skipped 1 malformed rows")
+		assert.Contains(t, stdout.String(), "train.tsv:4")
+	})
+
+	t.Run("roberta", func(t *testing.T) {
+		rmodel, rtok := tinyModel(t, "roberta")
+		out := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		args := quick(rmodel, rtok, data, out, "-max-steps", "2", "-freeze-head", "classifier.dense.weight,classifier.dense.bias")
+		require.Equal(t, exitOK, run(args, &stdout, &stderr), stderr.String())
+		assert.Contains(t, stdout.String(), "LoRA+ plan (lr_A 5e-05, ratio 16, lr_B 0.0008)")
+		assert.Contains(t, stdout.String(), "attention.self.value.lora_B.weight")
+		assert.NotContains(t, stdout.String(), "classifier.dense.weight")
+		var peft map[string]any
+		js, err := os.ReadFile(filepath.Join(out, "checkpoint-2", "adapter_config.json"))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(js, &peft))
+		assert.Equal(t, []any{"classifier.out_proj"}, peft["modules_to_save"])
+		assert.ElementsMatch(t, []any{"query", "value"}, peft["target_modules"])
+	})
+
+	t.Run("sweep and compare", func(t *testing.T) {
+		out := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		require.Equal(t, exitOK, run(quick(model, tok, data, out, "-max-steps", "2", "-sweep", "1e-4,1e-3:1e-3"), &stdout, &stderr), stderr.String())
+		assert.FileExists(t, filepath.Join(out, "sweep", "heatmap.png"))
+		js, err := os.ReadFile(filepath.Join(out, "sweep", "sweep.json"))
+		require.NoError(t, err)
+		var sw sweepResult
+		require.NoError(t, json.Unmarshal(js, &sw))
+		require.Len(t, sw.Cells, 2)
+		assert.InDelta(t, 10.0, sw.Cells[0].Ratio, 1e-9)
+		assert.GreaterOrEqual(t, sw.Cells[1].Final, 0.0)
+
+		require.Equal(t, exitOK, run(quick(model, tok, data, out, "-max-steps", "2", "-compare"), &stdout, &stderr), stderr.String())
+		assert.FileExists(t, filepath.Join(out, "compare", "compare.png"))
+		js, err = os.ReadFile(filepath.Join(out, "compare", "compare.json"))
+		require.NoError(t, err)
+		var runs []compareRun
+		require.NoError(t, json.Unmarshal(js, &runs))
+		require.Len(t, runs, 2)
+		assert.Equal(t, []float64{1, 16}, []float64{runs[0].Ratio, runs[1].Ratio})
+		assert.Equal(t, []int{2}, runs[1].Steps)
+	})
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/nn"
+)
+
+// options are the command's flags after parsing and checking.
+type options struct {
+	task      glue.Task
+	modelDir  string
+	tokDir    string
+	dataDir   string
+	out       string
+	device    string
+	threads   int
+	seed      uint64
+	resume    string
+	badRows   glue.Policy
+	limTrain  int
+	limEval   int
+	lr        float64 // 0: chosen by model type
+	ratio     float64
+	lrEmb     float64
+	rank      int
+	alpha     float64
+	dropout   float64
+	init      nn.LoRAInit
+	targets   []string // nil: chosen by model type
+	frozen    []string // head tensors kept frozen
+	batch     int
+	evalBatch int
+	maxLen    int
+	padLong   bool
+	epochs    int // 0: the task's default
+	maxSteps  int
+	beta1     float64
+	beta2     float64
+	eps       float64
+	wd        float64
+	schedule  string
+	warmup    int
+	clip      float64
+	evalEvery int
+	saveEvery int
+	keep      int
+
+	sweepA, sweepB []float64 // -sweep: lr_A and lr_B values
+	sweepGrid      bool      // -sweep-grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)
+	compare        bool
+}
+
+// parseFlags reads the command line. Values that cannot run are errors naming the flag.
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("glue", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: glue -task mnli -model DIR -data DIR [flags]\n\n"+
+			"Finetunes a GPT-2 or RoBERTa sequence classifier on a GLUE task with LoRA+ (lr_B = ratio · lr_A).\n"+
+			"Interrupt with Ctrl-C: the step in flight finishes, a checkpoint is written, and -resume latest continues.\n\n")
+		fs.PrintDefaults()
+	}
+	var taskName, badRows, initName, targets, frozen, sweep string
+	var seed int64
+	fs.StringVar(&taskName, "task", "mnli", "GLUE task: "+strings.Join(glue.TaskNames(), ", "))
+	fs.StringVar(&o.modelDir, "model", "", "Hugging Face model directory (GPT-2 or RoBERTa: config.json and weights)")
+	fs.StringVar(&o.tokDir, "tokenizer", "", "tokenizer directory (default: the model directory)")
+	fs.StringVar(&o.dataDir, "data", "data/glue", "GLUE root (holding MNLI/, QQP/, ...) or the task directory itself")
+	fs.StringVar(&o.out, "out", "", "output directory (default out/glue/TASK)")
+	fs.StringVar(&o.device, "device", "auto", "cpu, cuda or auto (cuda when available)")
+	fs.IntVar(&o.threads, "threads", 0, "libtorch intra-op threads (0 keeps libtorch's default)")
+	fs.Int64Var(&seed, "seed", 42, "seed of shuffling, adapter init and a new head")
+	fs.StringVar(&o.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" in -out")
+	fs.StringVar(&badRows, "bad-rows", "stop", "malformed data rows: stop (error naming file:line) or skip (count and list them)")
+	fs.IntVar(&o.limTrain, "limit-train", 0, "use only the first N training examples (0: all)")
+	fs.IntVar(&o.limEval, "limit-eval", 0, "use only the first N examples of each dev split (0: all)")
+	fs.Float64Var(&o.lr, "lr", 0, "lr_A (default 2e-4 for GPT-2, 5e-5 for RoBERTa, as the authors' scripts)")
+	fs.Float64Var(&o.ratio, "ratio", 16, "LoRA+ ratio lr_B / lr_A (1 is plain LoRA)")
+	fs.Float64Var(&o.lrEmb, "lr-embedding", 1e-6, "learning rate of embedding adapters")
+	fs.IntVar(&o.rank, "r", 8, "LoRA rank")
+	fs.Float64Var(&o.alpha, "alpha", 8, "LoRA alpha (scale alpha/r)")
+	fs.Float64Var(&o.dropout, "dropout", 0.1, "LoRA dropout")
+	fs.StringVar(&initName, "init", "b-zero", "LoRA init: b-zero (A random, B = 0) or a-zero (A = 0, B random; the authors' code)")
+	fs.StringVar(&targets, "targets", "", "comma-separated target modules (default c_attn,c_proj,c_fc for GPT-2, query,value for RoBERTa)")
+	fs.StringVar(&frozen, "freeze-head", "", "comma-separated head tensors to keep frozen (the authors' RoBERTa runs: classifier.dense.weight,classifier.dense.bias)")
+	fs.IntVar(&o.batch, "batch", 32, "batch size")
+	fs.IntVar(&o.evalBatch, "eval-batch", 0, "evaluation batch size (0: -batch)")
+	fs.IntVar(&o.maxLen, "max-len", 128, "tokens per example; longer examples are truncated")
+	fs.BoolVar(&o.padLong, "pad-longest", false, "pad each batch to its longest example instead of -max-len (faster; same logits)")
+	fs.IntVar(&o.epochs, "epochs", 0, "epochs (default 3; 10 for SST-2)")
+	fs.IntVar(&o.maxSteps, "max-steps", 0, "optimizer steps, overriding -epochs (0: use epochs)")
+	fs.Float64Var(&o.beta1, "beta1", 0.9, "AdamW beta1")
+	fs.Float64Var(&o.beta2, "beta2", 0.99, "AdamW beta2")
+	fs.Float64Var(&o.eps, "eps", 1e-8, "AdamW eps")
+	fs.Float64Var(&o.wd, "weight-decay", 0, "AdamW decoupled weight decay")
+	fs.StringVar(&o.schedule, "schedule", "linear", "learning-rate schedule: linear, constant or cosine")
+	fs.IntVar(&o.warmup, "warmup", 0, "warmup steps")
+	fs.Float64Var(&o.clip, "clip", 0, "clip the gradients' global L2 norm to this (0: no clipping)")
+	fs.IntVar(&o.evalEvery, "eval-every", 500, "evaluate every N steps (0: only at the end)")
+	fs.IntVar(&o.saveEvery, "save-every", 500, "checkpoint every N steps (0: only at the end)")
+	fs.IntVar(&o.keep, "keep", 2, "checkpoints to keep (0: all)")
+	fs.StringVar(&sweep, "sweep", "", "train every cell of an (lr_A, lr_B) grid, \"lrA1,lrA2,...:lrB1,lrB2,...\", and draw the accuracy heatmap")
+	fs.BoolVar(&o.sweepGrid, "sweep-grid", false, "sweep the default grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)")
+	fs.BoolVar(&o.compare, "compare", false, "train ratio 1 (LoRA) and -ratio (LoRA+) and draw accuracy over steps")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	var err error
+	if o.task, err = glue.TaskByName(taskName); err != nil {
+		return nil, fmt.Errorf("-task: %w", err)
+	}
+	switch badRows {
+	case "stop":
+		o.badRows = glue.StopAtFirstError
+	case "skip":
+		o.badRows = glue.SkipBadRows
+	default:
+		return nil, fmt.Errorf("-bad-rows: want stop or skip, got %q", badRows)
+	}
+	if o.init, err = nn.ParseLoRAInit(initName); err != nil {
+		return nil, fmt.Errorf("-init: %w", err)
+	}
+	if o.targets, err = splitList("-targets", targets); err != nil {
+		return nil, err
+	}
+	if o.frozen, err = splitList("-freeze-head", frozen); err != nil {
+		return nil, err
+	}
+	if seed < 0 {
+		return nil, fmt.Errorf("-seed must be >= 0, got %d", seed)
+	}
+	o.seed = uint64(seed)
+	if o.out == "" {
+		o.out = "out/glue/" + o.task.Name
+	}
+	if o.epochs == 0 {
+		o.epochs = 3
+		if o.task.Name == "sst-2" {
+			o.epochs = 10
+		}
+	}
+	if o.device != "auto" && o.device != "cpu" && o.device != "cuda" {
+		return nil, fmt.Errorf("-device: want cpu, cuda or auto, got %q", o.device)
+	}
+	if sweep != "" && o.sweepGrid {
+		return nil, fmt.Errorf("-sweep and -sweep-grid exclude each other")
+	}
+	if sweep != "" {
+		if o.sweepA, o.sweepB, err = parseSweep(sweep); err != nil {
+			return nil, fmt.Errorf("-sweep: %w", err)
+		}
+	}
+	sweeping := o.sweepA != nil || o.sweepGrid
+	if o.compare && sweeping {
+		return nil, fmt.Errorf("-compare and -sweep exclude each other")
+	}
+	if o.compare && o.ratio == 1 {
+		return nil, fmt.Errorf("-compare runs ratio 1 against -ratio: set -ratio to another value than 1")
+	}
+	if (o.compare || sweeping) && o.resume != "" {
+		return nil, fmt.Errorf("-resume works for a single run, not with -sweep or -compare")
+	}
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// check validates numeric flags, naming the flag; the glue and loraplus packages check the rest again.
+func (o *options) check() error {
+	bad := func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
+	switch {
+	case o.lr < 0 || bad(o.lr):
+		return fmt.Errorf("-lr must be > 0, got %v", o.lr)
+	case o.ratio <= 0 || bad(o.ratio):
+		return fmt.Errorf("-ratio must be > 0, got %v", o.ratio)
+	case o.lrEmb < 0 || bad(o.lrEmb):
+		return fmt.Errorf("-lr-embedding must be >= 0, got %v", o.lrEmb)
+	case o.rank <= 0:
+		return fmt.Errorf("-r must be > 0, got %d", o.rank)
+	case o.alpha <= 0 || bad(o.alpha):
+		return fmt.Errorf("-alpha must be > 0, got %v", o.alpha)
+	case !(o.dropout >= 0 && o.dropout < 1):
+		return fmt.Errorf("-dropout must be in [0, 1), got %v", o.dropout)
+	case o.batch <= 0:
+		return fmt.Errorf("-batch must be > 0, got %d", o.batch)
+	case o.evalBatch < 0:
+		return fmt.Errorf("-eval-batch must be >= 0, got %d", o.evalBatch)
+	case o.maxLen <= 1:
+		return fmt.Errorf("-max-len must be > 1, got %d", o.maxLen)
+	case o.epochs < 0:
+		return fmt.Errorf("-epochs must be > 0, got %d", o.epochs)
+	case o.maxSteps < 0:
+		return fmt.Errorf("-max-steps must be >= 0, got %d", o.maxSteps)
+	case !(o.beta1 >= 0 && o.beta1 < 1):
+		return fmt.Errorf("-beta1 must be in [0, 1), got %v", o.beta1)
+	case !(o.beta2 >= 0 && o.beta2 < 1):
+		return fmt.Errorf("-beta2 must be in [0, 1), got %v", o.beta2)
+	case o.eps <= 0 || bad(o.eps):
+		return fmt.Errorf("-eps must be > 0, got %v", o.eps)
+	case o.wd < 0 || bad(o.wd):
+		return fmt.Errorf("-weight-decay must be >= 0, got %v", o.wd)
+	case o.warmup < 0:
+		return fmt.Errorf("-warmup must be >= 0, got %d", o.warmup)
+	case o.clip < 0 || bad(o.clip):
+		return fmt.Errorf("-clip must be >= 0, got %v", o.clip)
+	case o.evalEvery < 0 || o.saveEvery < 0 || o.keep < 0:
+		return fmt.Errorf("-eval-every, -save-every and -keep must be >= 0")
+	case o.threads < 0:
+		return fmt.Errorf("-threads must be >= 0, got %d", o.threads)
+	case o.limTrain < 0 || o.limEval < 0:
+		return fmt.Errorf("-limit-train and -limit-eval must be >= 0")
+	}
+	if _, err := loraplus.ParseSchedule(o.schedule, o.warmup, 1); err != nil {
+		return fmt.Errorf("-schedule: %w", err)
+	}
+	return nil
+}
+
+// parseSweep reads "lrA1,lrA2,...:lrB1,lrB2,..." into two increasing lists of positive rates.
+func parseSweep(s string) ([]float64, []float64, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 2 {
+		return nil, nil, fmt.Errorf("want \"lrA1,lrA2,...:lrB1,lrB2,...\", got %q", s)
+	}
+	var out [2][]float64
+	for i, p := range parts {
+		for _, f := range strings.Split(p, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || !(v > 0) || math.IsInf(v, 0) {
+				return nil, nil, fmt.Errorf("bad learning rate %q in %q", f, s)
+			}
+			if n := len(out[i]); n > 0 && v <= out[i][n-1] {
+				return nil, nil, fmt.Errorf("learning rates must increase: %g after %g in %q", v, out[i][n-1], s)
+			}
+			out[i] = append(out[i], v)
+		}
+	}
+	return out[0], out[1], nil
+}
+
+// splitList reads a comma-separated list of names; "" is an empty list.
+func splitList(flagName, s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t == "" {
+			return nil, fmt.Errorf("%s: empty name in %q", flagName, s)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"io"
+	"testing"
+
+	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/nn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseFlagsDefaults(t *testing.T) {
+	o, err := parseFlags([]string{"-model", "m"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "mnli", o.task.Name)
+	assert.Equal(t, 16.0, o.ratio)
+	assert.Equal(t, 1e-6, o.lrEmb)
+	assert.Equal(t, 0.0, o.lr, "chosen by model type")
+	assert.Nil(t, o.targets, "chosen by model type")
+	assert.Equal(t, []any{8, 8.0, 0.1, nn.InitBZero}, []any{o.rank, o.alpha, o.dropout, o.init})
+	assert.Equal(t, []any{32, 128, 3, 0}, []any{o.batch, o.maxLen, o.epochs, o.maxSteps})
+	assert.Equal(t, []any{0.9, 0.99, 1e-8, 0.0, "linear", 0}, []any{o.beta1, o.beta2, o.eps, o.wd, o.schedule, o.warmup})
+	assert.Equal(t, []any{500, 500, 2}, []any{o.evalEvery, o.saveEvery, o.keep})
+	assert.Equal(t, glue.StopAtFirstError, o.badRows)
+	assert.Equal(t, "out/glue/mnli", o.out)
+
+	o, err = parseFlags([]string{"-task", "SST2", "-targets", "query, value", "-bad-rows", "skip", "-init", "a-zero"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 10, o.epochs, "SST-2 trains 10 epochs")
+	assert.Equal(t, []string{"query", "value"}, o.targets)
+	assert.Equal(t, glue.SkipBadRows, o.badRows)
+	assert.Equal(t, nn.InitAZero, o.init)
+
+	o, err = parseFlags([]string{"-sweep", "1e-4,2e-4:1e-3,2e-3,4e-3"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1e-4, 2e-4}, o.sweepA)
+	assert.Equal(t, []float64{1e-3, 2e-3, 4e-3}, o.sweepB)
+	o, err = parseFlags([]string{"-sweep-grid"}, io.Discard)
+	require.NoError(t, err)
+	xs, ys := sweepAxes(o, 1e-4)
+	assert.InDeltaSlice(t, []float64{2.5e-5, 5e-5, 1e-4, 2e-4, 4e-4}, xs, 1e-12)
+	assert.Len(t, ys, 9)
+	assert.InDelta(t, 6.4e-3, ys[8], 1e-12)
+}
+
+func TestParseFlagsErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"-task", "cola"}, `-task: glue: unknown task "cola"`},
+		{[]string{"-bad-rows", "ignore"}, `-bad-rows: want stop or skip, got "ignore"`},
+		{[]string{"-init", "gauss"}, `-init: unknown LoRA init "gauss"`},
+		{[]string{"-targets", "c_attn,,c_fc"}, "-targets: empty name"},
+		{[]string{"-freeze-head", ","}, "-freeze-head: empty name"},
+		{[]string{"-ratio", "0"}, "-ratio must be > 0"},
+		{[]string{"-ratio", "NaN"}, "-ratio must be > 0"},
+		{[]string{"-lr", "-1"}, "-lr must be > 0"},
+		{[]string{"-r", "0"}, "-r must be > 0"},
+		{[]string{"-alpha", "0"}, "-alpha must be > 0"},
+		{[]string{"-dropout", "1"}, "-dropout must be in [0, 1)"},
+		{[]string{"-batch", "0"}, "-batch must be > 0"},
+		{[]string{"-max-len", "1"}, "-max-len must be > 1"},
+		{[]string{"-epochs", "-3"}, "-epochs must be > 0"},
+		{[]string{"-max-steps", "-1"}, "-max-steps must be >= 0"},
+		{[]string{"-beta2", "1"}, "-beta2 must be in [0, 1)"},
+		{[]string{"-eps", "0"}, "-eps must be > 0"},
+		{[]string{"-weight-decay", "-0.1"}, "-weight-decay must be >= 0"},
+		{[]string{"-schedule", "exp"}, `-schedule: unknown schedule "exp"`},
+		{[]string{"-warmup", "-5"}, "-warmup must be >= 0"},
+		{[]string{"-clip", "-1"}, "-clip must be >= 0"},
+		{[]string{"-keep", "-1"}, "-keep must be >= 0"},
+		{[]string{"-seed", "-1"}, "-seed must be >= 0"},
+		{[]string{"-device", "tpu"}, "-device: want cpu, cuda or auto"},
+		{[]string{"-limit-train", "-1"}, "-limit-train and -limit-eval must be >= 0"},
+		{[]string{"-sweep", "1e-4"}, `-sweep: want "lrA1,lrA2,...:lrB1,lrB2,..."`},
+		{[]string{"-sweep", "1e-4,x:1e-3"}, `-sweep: bad learning rate "x"`},
+		{[]string{"-sweep", "2e-4,1e-4:1e-3"}, "-sweep: learning rates must increase"},
+		{[]string{"-sweep", "1e-4:1e-3", "-sweep-grid"}, "-sweep and -sweep-grid exclude each other"},
+		{[]string{"-sweep-grid", "-compare"}, "-compare and -sweep exclude each other"},
+		{[]string{"-compare", "-ratio", "1"}, "-compare runs ratio 1 against -ratio"},
+		{[]string{"-compare", "-resume", "latest"}, "-resume works for a single run"},
+		{[]string{"-batch", "x"}, `invalid value "x" for flag -batch`},
+		{[]string{"extra"}, "unexpected arguments: extra"},
+	}
+	for _, c := range cases {
+		t.Run(c.err, func(t *testing.T) {
+			_, err := parseFlags(c.args, io.Discard)
+			require.ErrorContains(t, err, c.err)
+		})
+	}
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	assert.Equal(t, exitUsage, run([]string{"-task", "cola"}, io.Discard, io.Discard))
+	assert.Equal(t, exitOK, run([]string{"-h"}, io.Discard, io.Discard))
+	assert.Equal(t, exitError, run([]string{"-model", t.TempDir()}, io.Discard, io.Discard), "no config.json")
+}

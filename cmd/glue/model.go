@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/tokenizer"
+	"github.com/sugarme/gotch"
+)
+
+// modelKind holds what differs between the supported model types: the authors' default lr_A and targets,
+// how the tokenizer's output is cut, and the loader.
+type modelKind struct {
+	name     string
+	lr       float64
+	targets  []string
+	keepLast int // trailing special tokens kept on truncation
+	// padToModel gives the tokenizer's pad id to the model (GPT-2 finds each sequence's last token by it).
+	padToModel bool
+	load       func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error)
+}
+
+// modelKinds are the supported config.json model types.
+var modelKinds = map[string]modelKind{
+	"gpt2": {name: "gpt2", lr: 2e-4, targets: []string{"c_attn", "c_proj", "c_fc"}, keepLast: 0, padToModel: true,
+		load: func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error) {
+			return nn.LoadGPT2ForSequenceClassification(dir, o)
+		}},
+	"roberta": {name: "roberta", lr: 5e-5, targets: []string{"query", "value"}, keepLast: 1,
+		load: func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error) {
+			return nn.LoadRobertaForSequenceClassification(dir, o)
+		}},
+}
+
+// detectKind reads config.json's model_type.
+func detectKind(dir string) (modelKind, error) {
+	var c nn.HFConfig
+	if err := nn.ReadHFConfig(dir, &c); err != nil {
+		return modelKind{}, err
+	}
+	k, ok := modelKinds[c.ModelType]
+	if !ok {
+		return modelKind{}, fmt.Errorf("%s: model_type %q is not supported (supported: gpt2, roberta)", dir, c.ModelType)
+	}
+	return k, nil
+}
+
+// loadTokenizer loads the tokenizer of dir and adapts it to the runner: pairs are encoded with the model's
+// special tokens, padding uses the tokenizer's pad id (GPT-2: its end-of-text token).
+func loadTokenizer(dir string, k modelKind) (glue.Tokenizer, error) {
+	p, err := tokenizer.LoadDir(dir)
+	if err != nil {
+		return glue.Tokenizer{}, err
+	}
+	pad := p.PAD()
+	if pad < 0 {
+		return glue.Tokenizer{}, fmt.Errorf("%s: tokenizer has neither a pad nor an end-of-sequence token", dir)
+	}
+	enc := func(a, b string) ([]int, error) {
+		if b == "" {
+			return p.Encode(a, true), nil
+		}
+		return p.EncodePair(a, b, true).IDs, nil
+	}
+	return glue.Tokenizer{Encode: enc, PadID: pad, KeepLast: k.keepLast}, nil
+}
+
+// loaded is a model ready to train, with its tokenizer.
+type loaded struct {
+	kind  modelKind
+	model nn.SequenceClassifier
+	tok   glue.Tokenizer
+}
+
+// loadModel loads the classifier of o.modelDir with a head for the task's labels and its tokenizer. The pad id
+// of the tokenizer is given to the model, which finds each sequence's last token by it (GPT-2).
+func loadModel(o *options, dev gotch.Device, tok glue.Tokenizer, k modelKind) (nn.SequenceClassifier, error) {
+	lo := nn.HFLoadOptions{NumLabels: o.task.NumLabels(), DType: gotch.Float, Device: dev, Seed: o.seed}
+	if k.padToModel {
+		pad := int64(tok.PadID)
+		lo.PadTokenID = &pad
+	}
+	return k.load(o.modelDir, lo)
+}

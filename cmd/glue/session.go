@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/loraplus-go/loraplus/glue"
+	"github.com/sugarme/gotch"
+)
+
+// session is what every run of one command shares: the model type, tokenizer, tokenized data and device.
+type session struct {
+	o       *options
+	kind    modelKind
+	tok     glue.Tokenizer
+	data    glue.TrainData
+	dev     gotch.Device
+	lr      float64 // lr_A: -lr or the model type's default
+	targets []string
+	stdout  io.Writer
+	stderr  io.Writer
+}
+
+func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
+	if o.modelDir == "" {
+		return nil, fmt.Errorf("-model: no model directory given")
+	}
+	kind, err := detectKind(o.modelDir)
+	if err != nil {
+		return nil, err
+	}
+	dev, err := pickDevice(o.device)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{o: o, kind: kind, dev: dev, lr: o.lr, targets: o.targets, stdout: stdout, stderr: stderr}
+	if s.lr == 0 {
+		s.lr = kind.lr
+	}
+	if s.targets == nil {
+		s.targets = kind.targets
+	}
+	tokDir := o.tokDir
+	if tokDir == "" {
+		tokDir = o.modelDir
+	}
+	if s.tok, err = loadTokenizer(tokDir, kind); err != nil {
+		return nil, err
+	}
+	data, rep, err := glue.LoadTrainData(o.task, o.dataDir, s.tok,
+		glue.DataOptions{Policy: o.badRows, MaxLen: o.maxLen, LimitTrain: o.limTrain, LimitEval: o.limEval})
+	if err != nil {
+		return nil, err
+	}
+	s.data = data
+	fmt.Fprintf(stdout, "task %s, model %s (%s) on %v\n%s", o.task.Name, o.modelDir, kind.name, deviceName(dev), rep)
+	return s, nil
+}
+
+func deviceName(d gotch.Device) string {
+	if d == gotch.CPU {
+		return "cpu"
+	}
+	return fmt.Sprintf("cuda:%d", d.Value)
+}
+
+// config builds the runner's settings from the flags for one run.
+func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfig {
+	o := s.o
+	c := glue.DefaultTrainConfig(o.task, lrA, s.targets...)
+	c.FrozenHead = o.frozen
+	c.LoRA.Rank, c.LoRA.Alpha, c.LoRA.Dropout, c.LoRA.Init, c.LoRA.Seed = o.rank, o.alpha, o.dropout, o.init, o.seed
+	c.Optim.Ratio, c.Optim.LREmbedding = ratio, o.lrEmb
+	c.Optim.Beta1, c.Optim.Beta2, c.Optim.Eps, c.Optim.WeightDecay = o.beta1, o.beta2, o.eps, o.wd
+	c.Schedule, c.Warmup = o.schedule, o.warmup
+	c.BatchSize, c.EvalBatch, c.MaxLen, c.PadToLongest = o.batch, o.evalBatch, o.maxLen, o.padLong
+	c.Epochs, c.MaxSteps, c.ClipNorm = o.epochs, o.maxSteps, o.clip
+	c.EvalEvery, c.SaveEvery, c.Keep = o.evalEvery, o.saveEvery, o.keep
+	c.Seed, c.Out, c.Resume, c.Device, c.BaseModel, c.Log = o.seed, out, resume, s.dev, o.modelDir, s.stderr
+	return c
+}
+
+// train loads a fresh model and trains it at (lrA, lrA·ratio) into out; printPlan prints the LoRA+ plan.
+func (s *session) train(st *stopper, lrA, ratio float64, out, resume string, printPlan bool) (*glue.Result, error) {
+	model, err := loadModel(s.o, s.dev, s.tok, s.kind)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := glue.NewTrainer(model, s.config(lrA, ratio, out, resume), s.data)
+	if err != nil {
+		return nil, err
+	}
+	if printPlan {
+		fmt.Fprintf(s.stdout, "LoRA+ plan (lr_A %g, ratio %g, lr_B %g):\n%s", lrA, ratio, lrA*ratio, tr.Plan())
+	}
+	fmt.Fprintf(s.stdout, "training %d steps (%d examples, batch %d) into %s\n", tr.TotalSteps(), len(s.data.Train), s.o.batch, out)
+	if pos := tr.State(); pos.Step > 0 {
+		fmt.Fprintf(s.stdout, "resumed at step %d (epoch %d, batch %d)\n", pos.Step, pos.Epoch, pos.EpochStep)
+	}
+	res, err := st.run(tr)
+	if err != nil {
+		return res, err
+	}
+	js, _ := json.MarshalIndent(res, "", "  ")
+	fmt.Fprintf(s.stdout, "final metrics (%s/%s):\n%s\n", out, glue.MetricsFile, js)
+	return res, nil
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/loraplus/plot"
+)
+
+// sweepCell is one (lr_A, lr_B) run of a sweep.
+type sweepCell struct {
+	LRA      float64 `json:"lr_A"`
+	LRB      float64 `json:"lr_B"`
+	Ratio    float64 `json:"ratio"`
+	Final    float64 `json:"final"` // the tracked metric at the end; -1 when the run diverged or did not run
+	Best     float64 `json:"best"`
+	Diverged string  `json:"diverged,omitempty"`
+	Out      string  `json:"out"`
+}
+
+// sweepResult is written to sweep.json.
+type sweepResult struct {
+	Task   string      `json:"task"`
+	Metric string      `json:"metric"`
+	LRA    []float64   `json:"lr_A"`
+	LRB    []float64   `json:"lr_B"`
+	Cells  []sweepCell `json:"cells"`
+}
+
+// sweepAxes returns the lr_A and lr_B values of -sweep, or of -sweep-grid around lr.
+func sweepAxes(o *options, lr float64) ([]float64, []float64) {
+	if !o.sweepGrid {
+		return o.sweepA, o.sweepB
+	}
+	scale := func(lo, hi int) []float64 {
+		var v []float64
+		for k := lo; k <= hi; k++ {
+			v = append(v, lr*math.Pow(2, float64(k)))
+		}
+		return v
+	}
+	return scale(-2, 2), scale(-2, 6)
+}
+
+// runSweep trains every cell of the grid into OUT/sweep/ and draws OUT/sweep/heatmap.png: the final dev
+// accuracy over (lr_A, lr_B), the best cell outlined, the lr_A = lr_B diagonal dashed. A diverged run is a
+// grey cell. An interruption stops the sweep after writing what is done.
+func runSweep(s *session, st *stopper) error {
+	xs, ys := sweepAxes(s.o, s.lr)
+	dir := filepath.Join(s.o.out, "sweep")
+	metric := s.data.Evals[0].Name + "/acc"
+	res := sweepResult{Task: s.o.task.Name, Metric: metric, LRA: xs, LRB: ys}
+	z := make([][]float64, len(ys))
+	for iy := range z {
+		z[iy] = make([]float64, len(xs))
+		for ix := range z[iy] {
+			z[iy][ix] = math.NaN()
+		}
+	}
+	var stopErr error
+cells:
+	for iy, lrB := range ys {
+		for ix, lrA := range xs {
+			out := filepath.Join(dir, fmt.Sprintf("lrA_%g_lrB_%g", lrA, lrB))
+			fmt.Fprintf(s.stdout, "sweep cell %d/%d: lr_A %g, lr_B %g\n", iy*len(xs)+ix+1, len(xs)*len(ys), lrA, lrB)
+			if err := os.RemoveAll(out); err != nil {
+				return err
+			}
+			cell := sweepCell{LRA: lrA, LRB: lrB, Ratio: lrB / lrA, Final: math.NaN(), Best: math.NaN(), Out: out}
+			r, err := s.train(st, lrA, lrB/lrA, out, "", iy == 0 && ix == 0)
+			switch {
+			case errors.Is(err, glue.ErrInterrupted):
+				stopErr = err
+				break cells
+			case err != nil:
+				cell.Diverged = err.Error()
+				fmt.Fprintf(s.stdout, "  failed: %v\n", err)
+			default:
+				if v, ok := r.Metrics[metric]; ok {
+					cell.Final, z[iy][ix] = v, v
+				}
+				if r.Best != nil {
+					cell.Best = r.Best.Value
+				}
+			}
+			res.Cells = append(res.Cells, cell)
+		}
+	}
+	if err := writeSweep(dir, res, z); err != nil {
+		return err
+	}
+	return stopErr
+}
+
+func writeSweep(dir string, res sweepResult, z [][]float64) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := range res.Cells { // JSON has no NaN: -1 marks a missing value
+		for _, v := range []*float64{&res.Cells[i].Final, &res.Cells[i].Best} {
+			if math.IsNaN(*v) {
+				*v = -1
+			}
+		}
+	}
+	if err := writeJSON(filepath.Join(dir, "sweep.json"), res); err != nil {
+		return err
+	}
+	h := &plot.Heatmap{
+		Title:  fmt.Sprintf("%s: %s after training", res.Task, res.Metric),
+		XLabel: "lr_A", YLabel: "lr_B", X: res.LRA, Y: res.LRB, Z: z,
+		LogAxes: true, Diagonal: true, ColorbarLabel: "accuracy",
+		Marks: plot.NearBest(z, false, 0.01), MarksLabel: "within 1% of the best",
+	}
+	b, ok := plot.BestCell(z, false)
+	if !ok {
+		return fmt.Errorf("sweep: no cell finished; see %s", filepath.Join(dir, "sweep.json"))
+	}
+	h.Best = &b
+	return h.WritePNG(filepath.Join(dir, "heatmap.png"))
+}

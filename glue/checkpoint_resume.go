@@ -1,0 +1,97 @@
+package glue
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/nn"
+)
+
+// ReadTrainerState reads dir/trainer_state.json.
+func ReadTrainerState(dir string) (TrainerState, error) {
+	path := filepath.Join(dir, TrainerStateFile)
+	var s TrainerState
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return s, fmt.Errorf("glue: resume: %w", err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("glue: resume: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// restore loads a checkpoint into the trainer: it checks that the run's settings match, then loads the adapter
+// and head tensors, the optimizer state and the shuffling RNG.
+func (t *Trainer) restore(dir string) error {
+	s, err := ReadTrainerState(dir)
+	if err != nil {
+		return err
+	}
+	if err := diffFingerprint(s.Config, t.state.Config); err != nil {
+		return fmt.Errorf("glue: resume %s: %w", dir, err)
+	}
+	switch {
+	case s.Step < 0 || s.Step > t.total:
+		return fmt.Errorf("glue: resume %s: global_step %d outside [0, %d]", dir, s.Step, t.total)
+	case s.EpochStep < 0 || s.EpochStep >= t.perEpoch:
+		return fmt.Errorf("glue: resume %s: epoch_step %d outside [0, %d)", dir, s.EpochStep, t.perEpoch)
+	case s.Epoch*t.perEpoch+s.EpochStep != s.Step:
+		return fmt.Errorf("glue: resume %s: epoch %d, epoch_step %d do not add up to global_step %d", dir, s.Epoch, s.EpochStep, s.Step)
+	}
+	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
+		return fmt.Errorf("glue: resume %s: rng_state: %w", dir, err)
+	}
+	if err := loadTrainable(t.lm, filepath.Join(dir, loraplus.AdapterWeightsFile)); err != nil {
+		return fmt.Errorf("glue: resume: %w", err)
+	}
+	tensors, meta, err := nn.ReadSafetensors(filepath.Join(dir, OptimizerFile))
+	if err != nil {
+		return fmt.Errorf("glue: resume: %w", err)
+	}
+	defer func() {
+		for _, x := range tensors {
+			x.MustDrop()
+		}
+	}()
+	if err := t.opt.LoadState(tensors, meta); err != nil {
+		return fmt.Errorf("glue: resume %s: %w", filepath.Join(dir, OptimizerFile), err)
+	}
+	t.state = s
+	t.order = nil
+	return nil
+}
+
+// loadTrainable copies every trainable tensor of m (adapters and head) from a PEFT adapter file written by
+// SaveAdapter. Missing tensors and shape mismatches are errors naming them.
+func loadTrainable(m *loraplus.Model, path string) error {
+	st, err := nn.OpenSafetensors(path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, p := range m.Params {
+		name := "base_model.model." + p.Name
+		info, ok := st.Tensors[name]
+		if !ok {
+			return fmt.Errorf("%s: missing tensor %q", path, name)
+		}
+		if got := p.Tensor.MustSize(); fmt.Sprint(got) != fmt.Sprint(info.Shape) {
+			return fmt.Errorf("%s: tensor %q has shape %v, model has %v", path, name, info.Shape, got)
+		}
+	}
+	for _, p := range m.Params {
+		src, err := st.Tensor("base_model.model." + p.Name)
+		if err != nil {
+			return err
+		}
+		dst := p.Tensor.MustDetach(false)
+		dst.Copy_(src)
+		dst.MustDrop()
+		src.MustDrop()
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
+
+// GPT2ForSequenceClassification is transformers' GPT2ForSequenceClassification: a GPT2Model under
+// "transformer." and a bias-free linear "score" [num_labels, n_embd] applied to the hidden state of the last
+// token before the first pad token.
+type GPT2ForSequenceClassification struct {
+	Transformer *GPT2Model `name:"transformer"`
+	Score       *Linear    `name:"score"`
+	// PadTokenID locates each sequence's last token as transformers 4.44 does: one before the first pad token
+	// (the last position when there is none). Negative means no pad token: the last token is then found from
+	// the attention mask (right padding), or is the last position when the mask is nil.
+	PadTokenID int64
+}
+
+var _ SequenceClassifier = (*GPT2ForSequenceClassification)(nil)
+
+// NewGPT2ForSequenceClassification allocates a model of zeros with a head of numLabels classes; the pad token
+// comes from cfg.PadTokenID.
+func NewGPT2ForSequenceClassification(cfg GPT2Config, numLabels int, dtype gotch.DType, dev gotch.Device) (*GPT2ForSequenceClassification, error) {
+	if numLabels <= 0 {
+		return nil, fmt.Errorf("number of labels must be > 0, got %d", numLabels)
+	}
+	t, err := NewGPT2Model(cfg, dtype, dev)
+	if err != nil {
+		return nil, err
+	}
+	m := &GPT2ForSequenceClassification{
+		Transformer: t,
+		Score:       NewLinear(ts.MustZeros([]int64{int64(numLabels), cfg.NEmbd}, dtype, dev), nil),
+		PadTokenID:  -1,
+	}
+	if cfg.PadTokenID != nil {
+		m.PadTokenID = *cfg.PadTokenID
+	}
+	return m, nil
+}
+
+// LoadGPT2ForSequenceClassification builds the model of a Hugging Face GPT-2 directory and loads its weights.
+// The checkpoint may be a GPT2ForSequenceClassification (keys "transformer.…" and "score.weight"), a
+// GPT2LMHeadModel (its lm_head is skipped) or a bare GPT2Model (keys without prefix); without a score
+// weight the head is initialised with InitHead from o.Seed. Every other model tensor must be in the
+// checkpoint, and every checkpoint tensor must belong to the model, except the attn.bias and
+// attn.masked_bias buffers.
+func LoadGPT2ForSequenceClassification(dir string, o HFLoadOptions) (*GPT2ForSequenceClassification, error) {
+	cfg, err := ReadGPT2Config(dir)
+	if err != nil {
+		return nil, err
+	}
+	n := o.NumLabels
+	if n == 0 {
+		n = cfg.NumLabels()
+	}
+	m, err := NewGPT2ForSequenceClassification(cfg, n, o.DType, o.Device)
+	if err != nil {
+		return nil, err
+	}
+	if o.PadTokenID != nil {
+		m.PadTokenID = *o.PadTokenID
+	}
+	src, err := OpenHFDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	lo := LoadOptions{Ignore: []string{"attn.bias", "attn.masked_bias"}, Rename: gpt2Rename}
+	if err := hfLoadWithHead(m, src, m.Head(), lo, func() { m.InitHead(rand.New(rand.NewPCG(o.Seed, 0))) }); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return m, nil
+}
+
+// gpt2Rename maps checkpoint keys to the classifier's names.
+func gpt2Rename(name string) string {
+	switch {
+	case strings.HasPrefix(name, "lm_head."):
+		return ""
+	case strings.HasPrefix(name, "transformer."), strings.HasPrefix(name, "score."):
+		return name
+	}
+	return "transformer." + name
+}
+
+// InitHead draws the score weight from N(0, initializer_range²), as transformers initialises a new head.
+func (m *GPT2ForSequenceClassification) InitHead(rng *rand.Rand) {
+	hfInitNormal(m.Score.Weight, rng, m.Transformer.Config.InitializerRange)
+}
+
+// Head returns the score weight under its checkpoint name.
+func (m *GPT2ForSequenceClassification) Head() []NamedTensor {
+	return []NamedTensor{{"score.weight", m.Score.Weight}}
+}
+
+// CheckInputs reports inputs that Logits cannot take (its ops would abort the process): ids that are not
+// int64 [B, T] with T within the position embeddings, ids outside the vocabulary, or a mask that is not int64
+// [B, T] of zeros and ones. Call it on user data before Logits.
+func (m *GPT2ForSequenceClassification) CheckInputs(ids, mask *ts.Tensor) error {
+	c := m.Transformer.Config
+	return hfCheckInputs(ids, mask, c.VocabSize, c.NPositions, m.Score.Weight.MustDevice())
+}
+
+// Logits maps ids [B, T] and mask [B, T] to fp32 logits [B, num_labels] (SequenceClassifier).
+func (m *GPT2ForSequenceClassification) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
+	h := m.Transformer.Forward(ids, mask, train)
+	s := h.MustSize()
+	last := m.lastToken(ids, mask).MustView([]int64{s[0], 1, 1}, true)
+	idx := last.MustExpand([]int64{s[0], 1, s[2]}, false, true)
+	pooled := h.MustGather(1, idx, false, true).MustView([]int64{s[0], s[2]}, true)
+	idx.MustDrop()
+	logits := m.Score.Forward(pooled, train)
+	pooled.MustDrop()
+	if logits.DType() != gotch.Float {
+		logits = logits.MustTotype(gotch.Float, true)
+	}
+	return logits
+}
+
+// lastToken returns, for ids [B, T], the index [B] (int64) of the token each sequence is classified by.
+func (m *GPT2ForSequenceClassification) lastToken(ids, mask *ts.Tensor) *ts.Tensor {
+	s := ids.MustSize()
+	switch {
+	case m.PadTokenID >= 0:
+		// (argmax(ids == pad) − 1) mod T, as transformers 4.44 computes it
+		eq := ids.MustEq(ts.IntScalar(m.PadTokenID), false).MustTotype(gotch.Int, true)
+		first := eq.MustArgmax([]int64{-1}, false, true)
+		return first.MustSubScalar(ts.IntScalar(1), true).MustRemainder(ts.IntScalar(s[1]), true)
+	case mask != nil:
+		n := mask.MustSumDimIntlist([]int64{1}, false, gotch.Int64, false)
+		return n.MustSubScalar(ts.IntScalar(1), true).MustClampMin(ts.IntScalar(0), true)
+	}
+	return ts.MustFull([]int64{s[0]}, ts.IntScalar(s[1]-1), gotch.Int64, ids.MustDevice())
+}

@@ -1,0 +1,149 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
+
+// GPT2Attention is the causal self-attention of a GPT-2 block: c_attn maps [.., E] to the concatenated
+// query, key and value [.., 3E]; c_proj maps the merged heads back to [.., E]. Both are Conv1D ([in, out]).
+type GPT2Attention struct {
+	CAttn *Linear `name:"c_attn"`
+	CProj *Linear `name:"c_proj"`
+}
+
+// GPT2MLP is the feed-forward part of a block: c_fc [E, inner], the activation, c_proj [inner, E].
+type GPT2MLP struct {
+	CFc   *Linear `name:"c_fc"`
+	CProj *Linear `name:"c_proj"`
+}
+
+// GPT2Block is one pre-LN transformer block.
+type GPT2Block struct {
+	Ln1  *LayerNorm     `name:"ln_1"`
+	Attn *GPT2Attention `name:"attn"`
+	Ln2  *LayerNorm     `name:"ln_2"`
+	MLP  *GPT2MLP       `name:"mlp"`
+}
+
+// GPT2Model is transformers' GPT2Model (eager attention, no key/value cache): token and position embeddings,
+// n_layer blocks and the final LayerNorm. Its tensors carry the names of the model's state_dict, e.g.
+// "h.0.attn.c_attn.weight"; the attn.bias and attn.masked_bias buffers of older checkpoints are not kept.
+type GPT2Model struct {
+	Config GPT2Config
+	Wte    *Embedding   `name:"wte"` // [vocab_size, n_embd]
+	Wpe    *Embedding   `name:"wpe"` // [n_positions, n_embd]
+	H      []*GPT2Block `name:"h"`
+	LnF    *LayerNorm   `name:"ln_f"`
+	act    hfAct
+}
+
+// NewGPT2Model allocates a model of zeros (LayerNorm weights of ones) in dtype on dev; load weights with
+// LoadState.
+func NewGPT2Model(cfg GPT2Config, dtype gotch.DType, dev gotch.Device) (*GPT2Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := hfCheckDType(dtype); err != nil {
+		return nil, err
+	}
+	act, _ := hfActivation(cfg.ActivationFunction)
+	z := func(shape ...int64) *ts.Tensor { return ts.MustZeros(shape, dtype, dev) }
+	ln := func() *LayerNorm {
+		return NewLayerNorm(ts.MustOnes([]int64{cfg.NEmbd}, dtype, dev), z(cfg.NEmbd), cfg.LayerNormEpsilon)
+	}
+	e, inner := cfg.NEmbd, cfg.Inner()
+	m := &GPT2Model{Config: cfg, act: act, Wte: NewEmbedding(z(cfg.VocabSize, e)), Wpe: NewEmbedding(z(cfg.NPositions, e)), LnF: ln()}
+	for i := int64(0); i < cfg.NLayer; i++ {
+		m.H = append(m.H, &GPT2Block{
+			Ln1:  ln(),
+			Attn: &GPT2Attention{CAttn: NewConv1D(z(e, 3*e), z(3*e)), CProj: NewConv1D(z(e, e), z(e))},
+			Ln2:  ln(),
+			MLP:  &GPT2MLP{CFc: NewConv1D(z(e, inner), z(inner)), CProj: NewConv1D(z(inner, e), z(e))},
+		})
+	}
+	return m, nil
+}
+
+// Forward maps ids [B, T] (int64) and mask [B, T] (int64, 1 = token, 0 = padding; nil for none) to the hidden
+// states [B, T, n_embd] after ln_f. Positions are 0…T−1 as in transformers (right padding). train enables
+// the resid, embd and attn dropouts. Inputs are not checked: see CheckInputs.
+func (m *GPT2Model) Forward(ids, mask *ts.Tensor, train bool) *ts.Tensor {
+	c := m.Config
+	t := ids.MustSize()[1]
+	dev := ids.MustDevice()
+	pos := ts.MustArange(ts.IntScalar(t), gotch.Int64, dev)
+	pe := m.Wpe.Forward(pos)
+	pos.MustDrop()
+	x := m.Wte.Forward(ids)
+	h := x.MustAdd(pe, true)
+	pe.MustDrop()
+	h = hfDropout(h, c.EmbdPdrop, train)
+	bias := gpt2AttentionBias(mask, t, h.DType(), dev)
+	for i, blk := range m.H {
+		scale := 1.0
+		if c.ScaleAttnWeights {
+			scale = 1 / math.Sqrt(float64(c.NEmbd/c.NHead))
+		}
+		if c.ScaleAttnByInverseLayerIdx {
+			scale /= float64(i + 1)
+		}
+		next := blk.forward(h, bias, c, m.act, scale, train)
+		h.MustDrop()
+		h = next
+	}
+	bias.MustDrop()
+	out := m.LnF.Forward(h)
+	h.MustDrop()
+	return out
+}
+
+// gpt2AttentionBias builds the additive bias [B|1, 1, T, T]: finfo.min where a key lies after the query or is
+// padding.
+func gpt2AttentionBias(mask *ts.Tensor, t int64, dt gotch.DType, dev gotch.Device) *ts.Tensor {
+	ones := ts.MustOnes([]int64{t, t}, gotch.Bool, dev)
+	causal := ones.MustTriu(1, true).MustView([]int64{1, 1, t, t}, true)
+	masked := causal
+	if mask != nil {
+		b := mask.MustSize()[0]
+		pad := mask.MustEq(ts.IntScalar(0), false).MustView([]int64{b, 1, 1, t}, true)
+		masked = causal.MustLogicalOr(pad, true)
+		pad.MustDrop()
+	}
+	bias := hfMaskedBias(masked, dt)
+	masked.MustDrop()
+	return bias
+}
+
+// forward returns h + attn(ln_1(h)), then that + mlp(ln_2(·)); it keeps h.
+func (b *GPT2Block) forward(h, bias *ts.Tensor, c GPT2Config, act hfAct, scale float64, train bool) *ts.Tensor {
+	x := b.Ln1.Forward(h)
+	a := b.Attn.forward(x, bias, c, scale, train)
+	x.MustDrop()
+	h1 := a.MustAdd(h, true)
+	x = b.Ln2.Forward(h1)
+	f := b.MLP.CFc.Forward(x, train)
+	x.MustDrop()
+	f = act(f)
+	y := b.MLP.CProj.Forward(f, train)
+	f.MustDrop()
+	y = hfDropout(y, c.ResidPdrop, train)
+	out := y.MustAdd(h1, true)
+	h1.MustDrop()
+	return out
+}
+
+// forward maps x [B, T, E] to the projected attention output [B, T, E] (after resid dropout).
+func (a *GPT2Attention) forward(x, bias *ts.Tensor, c GPT2Config, scale float64, train bool) *ts.Tensor {
+	qkv := a.CAttn.Forward(x, train)
+	parts := qkv.MustSplit(c.NEmbd, 2, true)
+	q := hfSplitHeads(parts[0], c.NHead, true)
+	k := hfSplitHeads(parts[1], c.NHead, true)
+	v := hfSplitHeads(parts[2], c.NHead, true)
+	o := hfMergeHeads(hfAttention(q, k, v, bias, scale, c.AttnPdrop, train), true)
+	y := a.CProj.Forward(o, train)
+	o.MustDrop()
+	return hfDropout(y, c.ResidPdrop, train)
+}
