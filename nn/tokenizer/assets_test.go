@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
 )
 
 const fetchHint = "run `make test` (it runs scripts/fetch-tokenizers.sh to fetch the tokenizer files and build the " +

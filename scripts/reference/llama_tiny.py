@@ -5,7 +5,8 @@ usage: llama_tiny.py OUTDIR
 For each variant (vocab 128, hidden 64, 2 layers, 4 heads, 2 kv heads, intermediate 96) writes
 OUTDIR/<variant>/ with save_pretrained's config.json and model.safetensors, and OUTDIR/<variant>/ref.safetensors:
   ids [B, T] (int64), mask [B, T] (int64; rows full, right-padded and left-padded), logits [B, T, V] (fp32),
-  cos, sin [T, D] and inv_freq [D/2] of the model's rotary embedding for positions 0..T-1.
+  cos, sin [T, D] and inv_freq [D/2] of the model's rotary embedding for positions 0..T-1, and loss [1], the
+  language-model loss with labels = ids, padding set to -100 (0 for seqcls).
 Variants: tied, untied, linear (rope_scaling linear), dynamic (dynamic NTK, T > max_position_embeddings),
 llama3 (llama3 scaling), bias (attention_bias and mlp_bias), sharded (untied, saved in several shards),
 seqcls (LlamaForSequenceClassification, 3 labels, pad_token_id 0; logits [B, 3]).
@@ -26,7 +27,7 @@ B, T, V = 3, 12, 128
 
 def config(**kw):
     base = dict(vocab_size=V, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
-                num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-5, rope_theta=10000.0,
+                num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-5, rope_theta=10000.0, initializer_range=0.1,
                 tie_word_embeddings=False, use_cache=False, attn_implementation="eager")
     base.update(kw)
     return LlamaConfig(**base)
@@ -78,14 +79,17 @@ def main():
         ids, mask = batch(gen)
         if name == "seqcls":
             ids[0, -1] = 5  # the full row keeps no pad id
+        labels = ids.masked_fill(mask == 0, -100)
         with torch.no_grad():
-            logits = model(input_ids=ids, attention_mask=mask).logits.float()
+            res = model(input_ids=ids, attention_mask=mask, labels=None if name == "seqcls" else labels)
+            logits = res.logits.float()
             pos = torch.arange(T)[None, :]
             x = torch.zeros(1, T, cfg.hidden_size)
             cos, sin = model.model.rotary_emb(x, pos)
         save_file({"ids": ids.contiguous(), "mask": mask.contiguous(), "logits": logits.contiguous(),
                    "cos": cos[0].contiguous(), "sin": sin[0].contiguous(),
-                   "inv_freq": model.model.rotary_emb.inv_freq.float().contiguous()},
+                   "inv_freq": model.model.rotary_emb.inv_freq.float().contiguous(),
+                   "loss": (res.loss if res.loss is not None else torch.zeros(())).reshape(1).float()},
                   os.path.join(d, "ref.safetensors"))
 
     gen = torch.Generator().manual_seed(7)
