@@ -109,7 +109,8 @@ func gpt2AttentionBias(mask *ts.Tensor, t int64, dt gotch.DType, dev gotch.Devic
 	if mask != nil {
 		b := mask.MustSize()[0]
 		pad := mask.MustEq(ts.IntScalar(0), false).MustView([]int64{b, 1, 1, t}, true)
-		masked = causal.MustLogicalOr(pad, true)
+		// expand first: logical_or allocates its result like its first operand, and resizing it warns
+		masked = causal.MustExpand([]int64{b, 1, t, t}, false, true).MustLogicalOr(pad, true)
 		pad.MustDrop()
 	}
 	bias := hfMaskedBias(masked, dt)
