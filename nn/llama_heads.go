@@ -1,0 +1,123 @@
+package nn
+
+import (
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
+
+// LlamaForCausalLM is a Llama language model (Hugging Face's LlamaForCausalLM): the decoder stack and an lm_head
+// projecting to the vocabulary. With tie_word_embeddings the head reuses the embedding table and LMHead is nil
+// (so there is no lm_head layer to adapt; an adapter on embed_tokens does not reach the head, as in PEFT).
+type LlamaForCausalLM struct {
+	Model  *LlamaModel `name:"model"`
+	LMHead *Linear     `name:"lm_head"` // [vocab, hidden]; nil when tied
+}
+
+// NewLlamaForCausalLM builds a language model for cfg.
+func NewLlamaForCausalLM(cfg *LlamaConfig, o LlamaOptions) (*LlamaForCausalLM, error) {
+	m, err := NewLlamaModel(cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	lm := &LlamaForCausalLM{Model: m}
+	if !cfg.TieWordEmbeddings {
+		o, _ = o.resolve()
+		lm.LMHead = llamaLinear(o, cfg.HiddenSize, cfg.VocabSize, false, cfg.InitializerRange)
+	}
+	return lm, nil
+}
+
+// Logits maps ids [B, T] (int64) and an attention mask [B, T] (1 = token, 0 = padding; nil for none) to next-token
+// logits [B, T, vocab] in fp32 (transformers 4.44 casts them to fp32 too). train enables dropout. Check inputs
+// first with Model.CheckInput.
+func (m *LlamaForCausalLM) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
+	h := m.Model.Forward(ids, mask, train)
+	var y *ts.Tensor
+	if m.LMHead != nil {
+		y = m.LMHead.Forward(h, train)
+	} else {
+		y = ts.MustLinear(h, m.Model.EmbedTokens.Weight, ts.None)
+	}
+	h.MustDrop()
+	if y.DType() != gotch.Float {
+		y = y.MustTotype(gotch.Float, true)
+	}
+	return y
+}
+
+// LlamaForSequenceClassification is a Llama classifier (Hugging Face's LlamaForSequenceClassification): the
+// decoder stack and a bias-free score head read at each sequence's last token. The head is kept in fp32 whatever
+// the base dtype, since it trains.
+type LlamaForSequenceClassification struct {
+	Model *LlamaModel `name:"model"`
+	Score *Linear     `name:"score"` // [num_labels, hidden], fp32
+}
+
+// NewLlamaForSequenceClassification builds a classifier with cfg.NumLabels classes.
+func NewLlamaForSequenceClassification(cfg *LlamaConfig, o LlamaOptions) (*LlamaForSequenceClassification, error) {
+	m, err := NewLlamaModel(cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	o, _ = o.resolve()
+	o.DType = gotch.Float
+	return &LlamaForSequenceClassification{Model: m, Score: llamaLinear(o, cfg.HiddenSize, cfg.NumLabels, false, cfg.InitializerRange)}, nil
+}
+
+// Logits maps ids [B, T] (int64) and an attention mask [B, T] to class logits [B, num_labels] in fp32
+// (nn.SequenceClassifier). The pooled token is transformers' choice: with a pad_token_id, the token before the
+// first pad id of the row (the last token when the row has none); without one, the last position whose mask is
+// 1 (the last position when mask is nil).
+func (m *LlamaForSequenceClassification) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
+	h := m.Model.Forward(ids, mask, train)
+	s := h.MustSize()
+	B, T, H := s[0], s[1], s[2]
+	last := m.lastTokens(ids, mask, T)
+	rowStart := ts.MustArange(ts.IntScalar(B), gotch.Int64, last.MustDevice()).MustMulScalar(ts.IntScalar(T), true)
+	flat := last.MustAdd(rowStart, true)
+	rowStart.MustDrop()
+	pooled := h.MustReshape([]int64{B * T, H}, true).MustIndexSelect(0, flat, true)
+	flat.MustDrop()
+	if pooled.DType() != gotch.Float {
+		pooled = pooled.MustTotype(gotch.Float, true)
+	}
+	out := m.Score.Forward(pooled, train)
+	pooled.MustDrop()
+	return out
+}
+
+// lastTokens returns the pooled position of each row [B] (int64).
+func (m *LlamaForSequenceClassification) lastTokens(ids, mask *ts.Tensor, T int64) *ts.Tensor {
+	dev := m.Model.device
+	if ids.MustDevice().CInt() != dev.CInt() {
+		ids = ids.MustTo(dev, false)
+		defer ids.MustDrop()
+	}
+	if mask != nil && mask.MustDevice().CInt() != dev.CInt() {
+		mask = mask.MustTo(dev, false)
+		defer mask.MustDrop()
+	}
+	if pad := m.Model.Config.PadTokenID; pad >= 0 {
+		// (argmax(ids == pad) - 1) mod T, as transformers 4.44
+		first := ids.MustEq(ts.IntScalar(int64(pad)), false).MustTotype(gotch.Int, true).MustArgmax([]int64{-1}, false, true)
+		return first.MustSubScalar(ts.IntScalar(1), true).MustRemainder(ts.IntScalar(T), true)
+	}
+	if mask == nil {
+		b := ids.MustSize()[0]
+		return ts.MustFull([]int64{b}, ts.IntScalar(T-1), gotch.Int64, dev)
+	}
+	// the largest position with mask 1: max over t of mask[t]·(t+1), minus 1
+	pos := ts.MustArangeStartStep(ts.IntScalar(1), ts.IntScalar(T+1), ts.IntScalar(1), gotch.Int64, dev)
+	w := mask.MustTotype(gotch.Int64, false).MustMul(pos, true)
+	pos.MustDrop()
+	mx, idx := w.MustMaxDim(-1, false, true)
+	idx.MustDrop()
+	return mx.MustSubScalar(ts.IntScalar(1), true).MustClampMin(ts.IntScalar(0), true)
+}
+
+// Head returns the score weight under its checkpoint name ("score.weight"); it trains with the adapters.
+func (m *LlamaForSequenceClassification) Head() []NamedTensor {
+	return []NamedTensor{{"score.weight", m.Score.Weight}}
+}
+
+var _ SequenceClassifier = (*LlamaForSequenceClassification)(nil)
