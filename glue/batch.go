@@ -30,27 +30,27 @@ type Encoded struct {
 // the example's line.
 func EncodeExamples(examples []Example, tok Tokenizer, maxLen int) ([]Encoded, int, error) {
 	if tok.Encode == nil {
-		return nil, 0, fmt.Errorf("glue: tokenizer has no Encode function")
+		return nil, 0, fmt.Errorf("tokenizer has no Encode function")
 	}
 	if maxLen <= 0 {
-		return nil, 0, fmt.Errorf("glue: max length must be > 0, got %d", maxLen)
+		return nil, 0, fmt.Errorf("max length must be > 0, got %d", maxLen)
 	}
 	if tok.KeepLast < 0 || tok.KeepLast >= maxLen {
-		return nil, 0, fmt.Errorf("glue: KeepLast %d must be in [0, max length %d)", tok.KeepLast, maxLen)
+		return nil, 0, fmt.Errorf("KeepLast %d must be in [0, max length %d)", tok.KeepLast, maxLen)
 	}
 	out := make([]Encoded, len(examples))
 	truncated := 0
 	for i, ex := range examples {
 		ids, err := tok.Encode(ex.TextA, ex.TextB)
 		if err != nil {
-			return nil, 0, fmt.Errorf("glue: example at line %d: %w", ex.Line, err)
+			return nil, 0, fmt.Errorf("example at line %d: %w", ex.Line, err)
 		}
 		if len(ids) == 0 {
-			return nil, 0, fmt.Errorf("glue: example at line %d encodes to no tokens", ex.Line)
+			return nil, 0, fmt.Errorf("example at line %d encodes to no tokens", ex.Line)
 		}
 		for _, id := range ids {
 			if id < 0 {
-				return nil, 0, fmt.Errorf("glue: example at line %d has token id %d", ex.Line, id)
+				return nil, 0, fmt.Errorf("example at line %d has token id %d", ex.Line, id)
 			}
 		}
 		if len(ids) > maxLen {
@@ -77,7 +77,7 @@ type Batch struct {
 // An example longer than cols is an error.
 func MakeBatch(data []Encoded, idx []int, cols, padID int) (*Batch, error) {
 	if len(idx) == 0 {
-		return nil, fmt.Errorf("glue: empty batch")
+		return nil, fmt.Errorf("empty batch")
 	}
 	if cols == 0 {
 		for _, i := range idx {
@@ -88,11 +88,11 @@ func MakeBatch(data []Encoded, idx []int, cols, padID int) (*Batch, error) {
 		Labels: make([]int64, len(idx))}
 	for r, i := range idx {
 		if i < 0 || i >= len(data) {
-			return nil, fmt.Errorf("glue: batch index %d outside [0, %d)", i, len(data))
+			return nil, fmt.Errorf("batch index %d outside [0, %d)", i, len(data))
 		}
 		ex := data[i]
 		if len(ex.IDs) > cols {
-			return nil, fmt.Errorf("glue: example at line %d has %d tokens, batch has %d columns", ex.Line, len(ex.IDs), cols)
+			return nil, fmt.Errorf("example at line %d has %d tokens, batch has %d columns", ex.Line, len(ex.IDs), cols)
 		}
 		row := b.IDs[r*cols : (r+1)*cols]
 		mask := b.Mask[r*cols : (r+1)*cols]

@@ -70,7 +70,7 @@ func (t *Trainer) SaveCheckpoint() (string, error) {
 	}
 	tmp, err := os.MkdirTemp(t.cfg.Out, ".tmp-"+CheckpointPrefix)
 	if err != nil {
-		return "", fmt.Errorf("glue: checkpoint: %w", err)
+		return "", fmt.Errorf("checkpoint: %w", err)
 	}
 	ok := false
 	defer func() {
@@ -79,13 +79,13 @@ func (t *Trainer) SaveCheckpoint() (string, error) {
 		}
 	}()
 	if err := t.writeCheckpointFiles(tmp); err != nil {
-		return "", fmt.Errorf("glue: checkpoint step %d: %w", t.state.Step, err)
+		return "", fmt.Errorf("checkpoint step %d: %w", t.state.Step, err)
 	}
 	if err := os.RemoveAll(final); err != nil {
-		return "", fmt.Errorf("glue: checkpoint: %w", err)
+		return "", fmt.Errorf("checkpoint: %w", err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		return "", fmt.Errorf("glue: checkpoint: %w", err)
+		return "", fmt.Errorf("checkpoint: %w", err)
 	}
 	ok = true
 	t.lastSaved = t.state.Step
@@ -129,7 +129,7 @@ func (t *Trainer) checkFinite() error {
 		m := a.MustMax(true)
 		v := m.Float64Values(true)[0]
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("glue: checkpoint step %d: tensor %q is not finite; not saving it", t.state.Step, p.Name)
+			return fmt.Errorf("checkpoint step %d: tensor %q is not finite; not saving it", t.state.Step, p.Name)
 		}
 	}
 	return nil
@@ -173,7 +173,7 @@ func (t *Trainer) prune() error {
 	}
 	for i := 0; i < len(cps)-t.cfg.Keep; i++ {
 		if err := os.RemoveAll(cps[i].dir); err != nil {
-			return fmt.Errorf("glue: checkpoint: %w", err)
+			return fmt.Errorf("checkpoint: %w", err)
 		}
 	}
 	return nil
@@ -186,15 +186,15 @@ func ResolveCheckpoint(out, resume string) (string, error) {
 	if resume == "latest" {
 		cps, err := listCheckpoints(out)
 		if err != nil && !os.IsNotExist(err) {
-			return "", fmt.Errorf("glue: resume: %w", err)
+			return "", fmt.Errorf("resume: %w", err)
 		}
 		if len(cps) == 0 {
-			return "", fmt.Errorf("glue: resume latest: no %sSTEP directory in %s", CheckpointPrefix, out)
+			return "", fmt.Errorf("resume latest: no %sSTEP directory in %s", CheckpointPrefix, out)
 		}
 		dir = cps[len(cps)-1].dir
 	}
 	if _, err := os.Stat(filepath.Join(dir, TrainerStateFile)); err != nil {
-		return "", fmt.Errorf("glue: resume: %s is not a checkpoint (no %s)", dir, TrainerStateFile)
+		return "", fmt.Errorf("resume: %s is not a checkpoint (no %s)", dir, TrainerStateFile)
 	}
 	return dir, nil
 }
@@ -203,7 +203,7 @@ func ResolveCheckpoint(out, resume string) (string, error) {
 func writeJSONFile(dir, name string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("glue: %s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nn.WriteFileAtomic(filepath.Join(dir, name), append(data, '\n'))
 }

@@ -16,10 +16,10 @@ func ReadTrainerState(dir string) (TrainerState, error) {
 	var s TrainerState
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return s, fmt.Errorf("glue: resume: %w", err)
+		return s, fmt.Errorf("resume: %w", err)
 	}
 	if err := json.Unmarshal(data, &s); err != nil {
-		return s, fmt.Errorf("glue: resume: %s: %w", path, err)
+		return s, fmt.Errorf("resume: %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -32,25 +32,25 @@ func (t *Trainer) restore(dir string) error {
 		return err
 	}
 	if err := diffFingerprint(s.Config, t.state.Config); err != nil {
-		return fmt.Errorf("glue: resume %s: %w", dir, err)
+		return fmt.Errorf("resume %s: %w", dir, err)
 	}
 	switch {
 	case s.Step < 0 || s.Step > t.total:
-		return fmt.Errorf("glue: resume %s: global_step %d outside [0, %d]", dir, s.Step, t.total)
+		return fmt.Errorf("resume %s: global_step %d outside [0, %d]", dir, s.Step, t.total)
 	case s.EpochStep < 0 || s.EpochStep >= t.perEpoch:
-		return fmt.Errorf("glue: resume %s: epoch_step %d outside [0, %d)", dir, s.EpochStep, t.perEpoch)
+		return fmt.Errorf("resume %s: epoch_step %d outside [0, %d)", dir, s.EpochStep, t.perEpoch)
 	case s.Epoch*t.perEpoch+s.EpochStep != s.Step:
-		return fmt.Errorf("glue: resume %s: epoch %d, epoch_step %d do not add up to global_step %d", dir, s.Epoch, s.EpochStep, s.Step)
+		return fmt.Errorf("resume %s: epoch %d, epoch_step %d do not add up to global_step %d", dir, s.Epoch, s.EpochStep, s.Step)
 	}
 	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
-		return fmt.Errorf("glue: resume %s: rng_state: %w", dir, err)
+		return fmt.Errorf("resume %s: rng_state: %w", dir, err)
 	}
 	if err := loadTrainable(t.lm, filepath.Join(dir, loraplus.AdapterWeightsFile)); err != nil {
-		return fmt.Errorf("glue: resume: %w", err)
+		return fmt.Errorf("resume: %w", err)
 	}
 	tensors, meta, err := nn.ReadSafetensors(filepath.Join(dir, OptimizerFile))
 	if err != nil {
-		return fmt.Errorf("glue: resume: %w", err)
+		return fmt.Errorf("resume: %w", err)
 	}
 	defer func() {
 		for _, x := range tensors {
@@ -58,7 +58,7 @@ func (t *Trainer) restore(dir string) error {
 		}
 	}()
 	if err := t.opt.LoadState(tensors, meta); err != nil {
-		return fmt.Errorf("glue: resume %s: %w", filepath.Join(dir, OptimizerFile), err)
+		return fmt.Errorf("resume %s: %w", filepath.Join(dir, OptimizerFile), err)
 	}
 	t.state = s
 	t.order = nil

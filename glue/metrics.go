@@ -41,7 +41,7 @@ func MergeMetrics(sets ...Metrics) (Metrics, error) {
 	for _, m := range sets {
 		for k, v := range m {
 			if _, dup := out[k]; dup {
-				return nil, fmt.Errorf("glue: metric %q given twice", k)
+				return nil, fmt.Errorf("metric %q given twice", k)
 			}
 			out[k] = v
 		}
@@ -93,10 +93,10 @@ func accuracy(preds, labels []int) float64 {
 // class ids of the same non-zero length.
 func Accuracy(preds, labels []int) (float64, error) {
 	if len(preds) != len(labels) {
-		return 0, fmt.Errorf("glue: accuracy: %d predictions for %d labels", len(preds), len(labels))
+		return 0, fmt.Errorf("accuracy: %d predictions for %d labels", len(preds), len(labels))
 	}
 	if len(preds) == 0 {
-		return 0, errors.New("glue: accuracy: no predictions to score")
+		return 0, errors.New("accuracy: no predictions to score")
 	}
 	return accuracy(preds, labels), nil
 }
@@ -106,7 +106,7 @@ func Accuracy(preds, labels []int) (float64, error) {
 // prediction. preds and labels hold 0 or 1 and have the same non-zero length.
 func BinaryF1(preds, labels []int) (float64, error) {
 	if err := checkPair(preds, labels, 2); err != nil {
-		return 0, fmt.Errorf("glue: F1: %w", err)
+		return 0, fmt.Errorf("F1: %w", err)
 	}
 	return binaryF1(preds, labels), nil
 }
@@ -133,7 +133,7 @@ func binaryF1(preds, labels []int) float64 {
 // length) with the task's GLUE metric: {"acc"} or, for QQP, {"acc", "f1", "acc_and_f1"}.
 func (t Task) Evaluate(preds, labels []int) (Metrics, error) {
 	if err := checkPair(preds, labels, t.NumLabels()); err != nil {
-		return nil, fmt.Errorf("glue: %s: %w", t.Name, err)
+		return nil, fmt.Errorf("%s: %w", t.Name, err)
 	}
 	acc := accuracy(preds, labels)
 	switch t.Metric {
@@ -141,10 +141,10 @@ func (t Task) Evaluate(preds, labels []int) (Metrics, error) {
 		return Metrics{"acc": acc}, nil
 	case MetricAccAndF1:
 		if t.NumLabels() != 2 {
-			return nil, fmt.Errorf("glue: %s: F1 needs 2 labels, task has %d", t.Name, t.NumLabels())
+			return nil, fmt.Errorf("%s: F1 needs 2 labels, task has %d", t.Name, t.NumLabels())
 		}
 		f1 := binaryF1(preds, labels)
 		return Metrics{"acc": acc, "f1": f1, "acc_and_f1": (acc + f1) / 2}, nil
 	}
-	return nil, fmt.Errorf("glue: %s: unknown metric %q", t.Name, t.Metric)
+	return nil, fmt.Errorf("%s: unknown metric %q", t.Name, t.Metric)
 }

@@ -38,19 +38,19 @@ func TestAccuracyAndF1(t *testing.T) {
 
 func TestMetricErrors(t *testing.T) {
 	_, err := Accuracy([]int{1}, []int{1, 0})
-	require.EqualError(t, err, "glue: accuracy: 1 predictions for 2 labels")
+	require.EqualError(t, err, "accuracy: 1 predictions for 2 labels")
 	_, err = Accuracy(nil, nil)
-	require.EqualError(t, err, "glue: accuracy: no predictions to score")
+	require.EqualError(t, err, "accuracy: no predictions to score")
 	_, err = BinaryF1([]int{0, 2}, []int{0, 1})
-	require.EqualError(t, err, "glue: F1: prediction 1 is 2, want a class in [0, 2)")
+	require.EqualError(t, err, "F1: prediction 1 is 2, want a class in [0, 2)")
 	_, err = BinaryF1([]int{0, 1}, []int{-1, 1})
-	require.EqualError(t, err, "glue: F1: label 0 is -1, want a class in [0, 2)")
+	require.EqualError(t, err, "F1: label 0 is -1, want a class in [0, 2)")
 	_, err = mustTask(t, "mnli").Evaluate([]int{0, 3}, []int{0, 1})
-	require.EqualError(t, err, "glue: mnli: prediction 1 is 3, want a class in [0, 3)")
+	require.EqualError(t, err, "mnli: prediction 1 is 3, want a class in [0, 3)")
 	bad := mustTask(t, "sst-2")
 	bad.Metric = "mcc"
 	_, err = bad.Evaluate([]int{0}, []int{0})
-	require.EqualError(t, err, `glue: sst-2: unknown metric "mcc"`)
+	require.EqualError(t, err, `sst-2: unknown metric "mcc"`)
 }
 
 func TestTaskEvaluate(t *testing.T) {
@@ -94,5 +94,5 @@ func TestMNLIMetricsAndMerge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, all, 3)
 	_, err = MergeMetrics(m, Metrics{"mnli-m/acc": 0.1})
-	require.EqualError(t, err, `glue: metric "mnli-m/acc" given twice`)
+	require.EqualError(t, err, `metric "mnli-m/acc" given twice`)
 }

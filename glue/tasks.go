@@ -133,7 +133,7 @@ func TaskByName(name string) (Task, error) {
 			return t.clone(), nil
 		}
 	}
-	return Task{}, fmt.Errorf("glue: unknown task %q (valid tasks: %s)", name, strings.Join(TaskNames(), ", "))
+	return Task{}, fmt.Errorf("unknown task %q (valid tasks: %s)", name, strings.Join(TaskNames(), ", "))
 }
 
 func (t Task) clone() Task {
@@ -192,7 +192,7 @@ func (r *ReadResult) Err() error {
 func (t Task) ReadFile(path string, opts ReadOptions) (*ReadResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("glue: %w", err)
+		return nil, fmt.Errorf("%w", err)
 	}
 	defer f.Close()
 	return t.ReadExamples(f, path, opts)
@@ -206,10 +206,10 @@ func (t Task) ReadFile(path string, opts ReadOptions) (*ReadResult, error) {
 // header or column and read failures are errors under both policies.
 func (t Task) ReadExamples(r io.Reader, name string, opts ReadOptions) (*ReadResult, error) {
 	if len(t.Labels) == 0 || t.TextA == "" || t.LabelColumn == "" {
-		return nil, fmt.Errorf("glue: task %q is incomplete (want text and label columns and labels)", t.Name)
+		return nil, fmt.Errorf("task %q is incomplete (want text and label columns and labels)", t.Name)
 	}
 	if opts.Policy != StopAtFirstError && opts.Policy != SkipBadRows {
-		return nil, fmt.Errorf("glue: unknown read policy %d", int(opts.Policy))
+		return nil, fmt.Errorf("unknown read policy %d", int(opts.Policy))
 	}
 	tr, err := NewTSVReader(r, name)
 	if err != nil {
@@ -307,7 +307,7 @@ func (t Task) FindFiles(dir string) (*Files, error) {
 	for _, s := range t.Dev {
 		names = append(names, s.File)
 	}
-	msg := fmt.Sprintf("glue: no %s data in %q: want %s in it (the task directory) or in %s",
+	msg := fmt.Sprintf("no %s data in %q: want %s in it (the task directory) or in %s",
 		t.Name, dir, strings.Join(names, " or "), sub)
 	if entries, err := os.ReadDir(dir); err == nil {
 		var near []string

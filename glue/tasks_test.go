@@ -55,7 +55,7 @@ func TestTaskByName(t *testing.T) {
 		})
 	}
 	_, err := TaskByName("cola")
-	require.EqualError(t, err, `glue: unknown task "cola" (valid tasks: mnli, qnli, qqp, sst-2)`)
+	require.EqualError(t, err, `unknown task "cola" (valid tasks: mnli, qnli, qqp, sst-2)`)
 }
 
 func TestTaskCopiesAreIndependent(t *testing.T) {
@@ -221,7 +221,7 @@ func TestReadExamplesBadInput(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 
 	_, err = task.ReadExamples(strings.NewReader("sentence\tlabel\n"), "x", ReadOptions{Policy: Policy(9)})
-	require.EqualError(t, err, "glue: unknown read policy 9")
+	require.EqualError(t, err, "unknown read policy 9")
 
 	_, err = Task{Name: "empty"}.ReadExamples(strings.NewReader("a\n"), "x", ReadOptions{})
 	require.ErrorContains(t, err, `task "empty" is incomplete`)
@@ -270,13 +270,13 @@ func TestFindFiles(t *testing.T) {
 			Missing: []string{filepath.Join(root, "SST-2/train.tsv")},
 		}},
 		{name: "root with only a few-shot dir", task: "qqp", dir: root,
-			err: `glue: no qqp data in "` + root + `": want train.tsv or dev.tsv in it (the task directory) or in ` +
+			err: `no qqp data in "` + root + `": want train.tsv or dev.tsv in it (the task directory) or in ` +
 				filepath.Join(root, "QQP") + "; task directories there: " + filepath.Join(root, "QQP-16shot")},
 		{name: "directory named like a file", task: "qnli", dir: root,
-			err: `glue: no qnli data in "` + root + `": want train.tsv or dev.tsv in it (the task directory) or in ` +
+			err: `no qnli data in "` + root + `": want train.tsv or dev.tsv in it (the task directory) or in ` +
 				filepath.Join(root, "QNLI") + "; task directories there: " + filepath.Join(root, "QNLI")},
 		{name: "no such directory", task: "mnli", dir: filepath.Join(root, "none"),
-			err: `glue: no mnli data in "` + filepath.Join(root, "none") + `": want train.tsv or dev_matched.tsv or dev_mismatched.tsv in it (the task directory) or in ` +
+			err: `no mnli data in "` + filepath.Join(root, "none") + `": want train.tsv or dev_matched.tsv or dev_mismatched.tsv in it (the task directory) or in ` +
 				filepath.Join(root, "none/MNLI")},
 	}
 	for _, tc := range tests {

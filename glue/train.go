@@ -68,14 +68,14 @@ func NewTrainer(model nn.SequenceClassifier, cfg TrainConfig, data TrainData) (*
 		return nil, err
 	}
 	if model == nil {
-		return nil, fmt.Errorf("glue: train: no model")
+		return nil, fmt.Errorf("train: no model")
 	}
 	if len(data.Train) == 0 {
-		return nil, fmt.Errorf("glue: train: no training examples")
+		return nil, fmt.Errorf("train: no training examples")
 	}
 	lm, err := loraplus.Wrap(model, cfg.LoRA)
 	if err != nil {
-		return nil, fmt.Errorf("glue: train: %w", err)
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	frozen := map[string]bool{}
 	for _, n := range cfg.FrozenHead {
@@ -89,7 +89,7 @@ func NewTrainer(model nn.SequenceClassifier, cfg TrainConfig, data TrainData) (*
 			continue
 		}
 		if err := lm.AddTrainable(h.Name, h.Tensor); err != nil {
-			return nil, fmt.Errorf("glue: train: head: %w", err)
+			return nil, fmt.Errorf("train: head: %w", err)
 		}
 	}
 	if len(frozen) > 0 {
@@ -98,16 +98,16 @@ func NewTrainer(model nn.SequenceClassifier, cfg TrainConfig, data TrainData) (*
 			unknown = append(unknown, fmt.Sprintf("%q", n))
 		}
 		sort.Strings(unknown)
-		return nil, fmt.Errorf("glue: train: frozen head tensor %s is not in the model's head (%s)",
+		return nil, fmt.Errorf("train: frozen head tensor %s is not in the model's head (%s)",
 			strings.Join(unknown, ", "), strings.Join(headNames, ", "))
 	}
 	plan, err := lm.Plan(cfg.Optim)
 	if err != nil {
-		return nil, fmt.Errorf("glue: train: %w", err)
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	opt, err := lm.NewAdamW(cfg.Optim)
 	if err != nil {
-		return nil, fmt.Errorf("glue: train: %w", err)
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	t := &Trainer{cfg: cfg, model: model, lm: lm, opt: opt, plan: plan, data: data, lastSaved: -1}
 	t.perEpoch = StepsPerEpoch(len(data.Train), cfg.BatchSize)
@@ -116,7 +116,7 @@ func NewTrainer(model nn.SequenceClassifier, cfg TrainConfig, data TrainData) (*
 		t.total = cfg.Epochs * t.perEpoch
 	}
 	if t.sched, err = loraplus.ParseSchedule(cfg.Schedule, cfg.Warmup, t.total); err != nil {
-		return nil, fmt.Errorf("glue: train: %w", err)
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	t.pcg = rand.NewPCG(cfg.Seed, 0x5eed)
 	t.state = TrainerState{TotalSteps: t.total, StepsPerEpoch: t.perEpoch,
@@ -125,7 +125,7 @@ func NewTrainer(model nn.SequenceClassifier, cfg TrainConfig, data TrainData) (*
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("glue: train: %w", err)
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	if cfg.Resume != "" {
 		dir, err := ResolveCheckpoint(cfg.Out, cfg.Resume)
@@ -240,11 +240,11 @@ func (t *Trainer) stopRequested(ctx context.Context) bool {
 func (t *Trainer) interrupt(metrics Metrics) (*Result, error) {
 	dir, err := t.SaveCheckpoint()
 	if err != nil {
-		return nil, fmt.Errorf("glue: train: interrupted at step %d, and the checkpoint failed: %w", t.state.Step, err)
+		return nil, fmt.Errorf("train: interrupted at step %d, and the checkpoint failed: %w", t.state.Step, err)
 	}
 	res := t.result(metrics)
 	res.Interrupted = true
-	return res, fmt.Errorf("glue: train: %w at step %d; checkpoint %s (resume with -resume latest)", ErrInterrupted, t.state.Step, dir)
+	return res, fmt.Errorf("train: %w at step %d; checkpoint %s (resume with -resume latest)", ErrInterrupted, t.state.Step, dir)
 }
 
 func (t *Trainer) result(metrics Metrics) *Result {

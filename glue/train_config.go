@@ -70,35 +70,35 @@ func DefaultTrainConfig(task Task, lr float64, targets ...string) TrainConfig {
 // Validate reports settings that cannot run.
 func (c *TrainConfig) Validate() error {
 	if c.Task.NumLabels() < 2 {
-		return fmt.Errorf("glue: train: task %q has fewer than 2 labels", c.Task.Name)
+		return fmt.Errorf("train: task %q has fewer than 2 labels", c.Task.Name)
 	}
 	if err := c.LoRA.Validate(); err != nil {
-		return fmt.Errorf("glue: train: %w", err)
+		return fmt.Errorf("train: %w", err)
 	}
 	if err := c.Optim.Validate(); err != nil {
-		return fmt.Errorf("glue: train: %w", err)
+		return fmt.Errorf("train: %w", err)
 	}
 	if _, err := loraplus.ParseSchedule(c.Schedule, c.Warmup, 1); err != nil {
-		return fmt.Errorf("glue: train: %w", err)
+		return fmt.Errorf("train: %w", err)
 	}
 	switch {
 	case c.BatchSize <= 0:
-		return fmt.Errorf("glue: train: batch size must be > 0, got %d", c.BatchSize)
+		return fmt.Errorf("train: batch size must be > 0, got %d", c.BatchSize)
 	case c.EvalBatch < 0:
-		return fmt.Errorf("glue: train: eval batch size must be >= 0, got %d", c.EvalBatch)
+		return fmt.Errorf("train: eval batch size must be >= 0, got %d", c.EvalBatch)
 	case c.MaxLen <= 0:
-		return fmt.Errorf("glue: train: max length must be > 0, got %d", c.MaxLen)
+		return fmt.Errorf("train: max length must be > 0, got %d", c.MaxLen)
 	case c.MaxSteps < 0:
-		return fmt.Errorf("glue: train: max steps must be >= 0, got %d", c.MaxSteps)
+		return fmt.Errorf("train: max steps must be >= 0, got %d", c.MaxSteps)
 	case c.MaxSteps == 0 && c.Epochs <= 0:
-		return fmt.Errorf("glue: train: epochs must be > 0 (or set max steps), got %d", c.Epochs)
+		return fmt.Errorf("train: epochs must be > 0 (or set max steps), got %d", c.Epochs)
 	case c.ClipNorm < 0 || c.ClipNorm != c.ClipNorm:
-		return fmt.Errorf("glue: train: gradient clip norm must be >= 0, got %v", c.ClipNorm)
+		return fmt.Errorf("train: gradient clip norm must be >= 0, got %v", c.ClipNorm)
 	case c.EvalEvery < 0 || c.SaveEvery < 0 || c.Keep < 0:
-		return fmt.Errorf("glue: train: eval-every, save-every and keep must be >= 0, got %d, %d, %d",
+		return fmt.Errorf("train: eval-every, save-every and keep must be >= 0, got %d, %d, %d",
 			c.EvalEvery, c.SaveEvery, c.Keep)
 	case c.Out == "":
-		return fmt.Errorf("glue: train: no output directory")
+		return fmt.Errorf("train: no output directory")
 	}
 	return nil
 }

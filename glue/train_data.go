@@ -51,10 +51,10 @@ func LoadTrainData(task Task, dir string, tok Tokenizer, o DataOptions) (TrainDa
 		return TrainData{}, nil, err
 	}
 	if files.Train == "" {
-		return TrainData{}, nil, fmt.Errorf("glue: %s: no training file %s in %s", task.Name, task.Train.File, files.Dir)
+		return TrainData{}, nil, fmt.Errorf("%s: no training file %s in %s", task.Name, task.Train.File, files.Dir)
 	}
 	if len(files.Dev) == 0 {
-		return TrainData{}, nil, fmt.Errorf("glue: %s: no evaluation file in %s (looked for %s)", task.Name, files.Dir,
+		return TrainData{}, nil, fmt.Errorf("%s: no evaluation file in %s (looked for %s)", task.Name, files.Dir,
 			strings.Join(files.Missing, ", "))
 	}
 	read := func(path string, limit int) ([]Encoded, error) {
@@ -68,7 +68,7 @@ func LoadTrainData(task Task, dir string, tok Tokenizer, o DataOptions) (TrainDa
 			ex = ex[:limit]
 		}
 		if len(ex) == 0 {
-			return nil, fmt.Errorf("glue: %s has no usable examples", path)
+			return nil, fmt.Errorf("%s has no usable examples", path)
 		}
 		enc, cut, err := EncodeExamples(ex, tok, o.MaxLen)
 		if err != nil {

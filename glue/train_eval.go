@@ -38,11 +38,11 @@ func (t *Trainer) Evaluate() (Metrics, error) {
 	for _, set := range t.data.Evals {
 		preds, labels, err := t.predict(set.Data)
 		if err != nil {
-			return nil, fmt.Errorf("glue: evaluate %s: %w", set.Name, err)
+			return nil, fmt.Errorf("evaluate %s: %w", set.Name, err)
 		}
 		m, err := t.cfg.Task.Evaluate(preds, labels)
 		if err != nil {
-			return nil, fmt.Errorf("glue: evaluate %s: %w", set.Name, err)
+			return nil, fmt.Errorf("evaluate %s: %w", set.Name, err)
 		}
 		if all, err = MergeMetrics(all, m.WithPrefix(set.Name)); err != nil {
 			return nil, err
@@ -128,11 +128,11 @@ func (t *Trainer) evaluateAndLog(factor float64) (Metrics, error) {
 	}
 	f, err := os.OpenFile(filepath.Join(t.cfg.Out, HistoryFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("glue: history: %w", err)
+		return nil, fmt.Errorf("history: %w", err)
 	}
 	if _, err := f.Write(append(line, '\n')); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("glue: history: %w", err)
+		return nil, fmt.Errorf("history: %w", err)
 	}
 	return m, f.Close()
 }
@@ -144,7 +144,7 @@ func (t *Trainer) openHistory() error {
 	if t.state.Step > 0 {
 		data, err := os.ReadFile(path)
 		if err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("glue: history: %w", err)
+			return fmt.Errorf("history: %w", err)
 		}
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(make([]byte, 1<<20), 1<<26)

@@ -30,7 +30,7 @@ import "fmt"
 // so dropout is repeatable and a resumed run draws the masks the uninterrupted run would have drawn.
 func SeedLibtorch(seed uint64) error {
 	if C.seed_libtorch(C.uint64_t(seed)) != 0 {
-		return fmt.Errorf("glue: libtorch's default CPU generator is not reachable in this process")
+		return fmt.Errorf("libtorch's default CPU generator is not reachable in this process")
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ func (t *Trainer) nextBatch() ([]int, error) {
 		t.order = BatchIndices(perm, t.cfg.BatchSize)
 	}
 	if t.state.EpochStep >= len(t.order) {
-		return nil, fmt.Errorf("glue: train: position %d is past the %d batches of epoch %d", t.state.EpochStep, len(t.order), t.state.Epoch)
+		return nil, fmt.Errorf("train: position %d is past the %d batches of epoch %d", t.state.EpochStep, len(t.order), t.state.Epoch)
 	}
 	return t.order[t.state.EpochStep], nil
 }
@@ -89,7 +89,7 @@ func (t *Trainer) trainStep(idx []int, factor float64) (float64, error) {
 	step := t.state.Step + 1
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		loss.MustDrop()
-		return 0, fmt.Errorf("glue: train: loss is %v at step %d (epoch %d, batch %d); stopped before the update, last good checkpoint: %s",
+		return 0, fmt.Errorf("train: loss is %v at step %d (epoch %d, batch %d); stopped before the update, last good checkpoint: %s",
 			v, step, t.state.Epoch, t.state.EpochStep, t.lastCheckpointName())
 	}
 	t.opt.ZeroGrad()
@@ -98,12 +98,12 @@ func (t *Trainer) trainStep(idx []int, factor float64) (float64, error) {
 	if t.cfg.ClipNorm > 0 {
 		norm := loraplus.ClipGradNorm(t.lm.Trainable(), t.cfg.ClipNorm)
 		if math.IsNaN(norm) || math.IsInf(norm, 0) {
-			return 0, fmt.Errorf("glue: train: gradient norm is %v at step %d; stopped before the update, last good checkpoint: %s",
+			return 0, fmt.Errorf("train: gradient norm is %v at step %d; stopped before the update, last good checkpoint: %s",
 				norm, step, t.lastCheckpointName())
 		}
 	}
 	if err := t.opt.Step(factor); err != nil {
-		return 0, fmt.Errorf("glue: train: step %d: %w", step, err)
+		return 0, fmt.Errorf("train: step %d: %w", step, err)
 	}
 	t.state.LastLoss = v
 	return v, nil
@@ -118,7 +118,7 @@ type inputChecker interface {
 func (t *Trainer) checkInputs(ids, mask *ts.Tensor) error {
 	if c, ok := t.model.(inputChecker); ok {
 		if err := c.CheckInputs(ids, mask); err != nil {
-			return fmt.Errorf("glue: batch does not fit the model: %w", err)
+			return fmt.Errorf("batch does not fit the model: %w", err)
 		}
 	}
 	return nil
@@ -127,7 +127,7 @@ func (t *Trainer) checkInputs(ids, mask *ts.Tensor) error {
 func (t *Trainer) checkLogits(logits *ts.Tensor, rows int) error {
 	s := logits.MustSize()
 	if len(s) != 2 || s[0] != int64(rows) || s[1] != int64(t.cfg.Task.NumLabels()) {
-		return fmt.Errorf("glue: model returned logits of shape %v, want [%d %d] (batch, %s labels)", s, rows,
+		return fmt.Errorf("model returned logits of shape %v, want [%d %d] (batch, %s labels)", s, rows,
 			t.cfg.Task.NumLabels(), t.cfg.Task.Name)
 	}
 	return nil

@@ -56,6 +56,8 @@ type options struct {
 	sweepA, sweepB []float64 // -sweep: lr_A and lr_B values
 	sweepGrid      bool      // -sweep-grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)
 	compare        bool
+
+	set map[string]bool // flags given on the command line
 }
 
 // parseFlags reads the command line. Values that cannot run are errors naming the flag.
@@ -65,15 +67,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: glue -task mnli -model DIR -data DIR [flags]\n\n"+
-			"Finetunes a GPT-2 or RoBERTa sequence classifier on a GLUE task with LoRA+ (lr_B = ratio · lr_A).\n"+
+			"Finetunes a GPT-2, RoBERTa or Llama sequence classifier on a GLUE task with LoRA+ (lr_B = ratio · lr_A).\n"+
 			"Interrupt with Ctrl-C: the step in flight finishes, a checkpoint is written, and -resume latest continues.\n\n")
 		fs.PrintDefaults()
 	}
 	var taskName, badRows, initName, targets, frozen, sweep string
 	var seed int64
 	fs.StringVar(&taskName, "task", "mnli", "GLUE task: "+strings.Join(glue.TaskNames(), ", "))
-	fs.StringVar(&o.modelDir, "model", "", "Hugging Face model directory (GPT-2 or RoBERTa: config.json and weights)")
-	fs.StringVar(&o.tokDir, "tokenizer", "", "tokenizer directory (default: the model directory)")
+	fs.StringVar(&o.modelDir, "model", "", "Hugging Face model directory (GPT-2, RoBERTa or Llama: config.json and weights) or a Llama GGUF file")
+	fs.StringVar(&o.tokDir, "tokenizer", "", "tokenizer directory or GGUF file (default: the model)")
 	fs.StringVar(&o.dataDir, "data", "data/glue", "GLUE root (holding MNLI/, QQP/, ...) or the task directory itself")
 	fs.StringVar(&o.out, "out", "", "output directory (default out/glue/TASK)")
 	fs.StringVar(&o.device, "device", "auto", "cpu, cuda or auto (cuda when available)")
@@ -83,26 +85,26 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&badRows, "bad-rows", "stop", "malformed data rows: stop (error naming file:line) or skip (count and list them)")
 	fs.IntVar(&o.limTrain, "limit-train", 0, "use only the first N training examples (0: all)")
 	fs.IntVar(&o.limEval, "limit-eval", 0, "use only the first N examples of each dev split (0: all)")
-	fs.Float64Var(&o.lr, "lr", 0, "lr_A (default 2e-4 for GPT-2, 5e-5 for RoBERTa, as the authors' scripts)")
+	fs.Float64Var(&o.lr, "lr", 0, "lr_A (default 2e-4 for GPT-2, 5e-5 for RoBERTa, as the authors' scripts; 1e-4 for Llama, as the paper)")
 	fs.Float64Var(&o.ratio, "ratio", 16, "LoRA+ ratio lr_B / lr_A (1 is plain LoRA)")
 	fs.Float64Var(&o.lrEmb, "lr-embedding", 1e-6, "learning rate of embedding adapters")
 	fs.IntVar(&o.rank, "r", 8, "LoRA rank")
-	fs.Float64Var(&o.alpha, "alpha", 8, "LoRA alpha (scale alpha/r)")
+	fs.Float64Var(&o.alpha, "alpha", 8, "LoRA alpha (scale alpha/r; Llama default 16)")
 	fs.Float64Var(&o.dropout, "dropout", 0.1, "LoRA dropout")
 	fs.StringVar(&initName, "init", "b-zero", "LoRA init: b-zero (A random, B = 0) or a-zero (A = 0, B random; the authors' code)")
-	fs.StringVar(&targets, "targets", "", "comma-separated target modules (default c_attn,c_proj,c_fc for GPT-2, query,value for RoBERTa)")
+	fs.StringVar(&targets, "targets", "", "comma-separated target modules (default c_attn,c_proj,c_fc for GPT-2, query,value for RoBERTa, the seven projections for Llama)")
 	fs.StringVar(&frozen, "freeze-head", "", "comma-separated head tensors to keep frozen (the authors' RoBERTa runs: classifier.dense.weight,classifier.dense.bias)")
 	fs.IntVar(&o.batch, "batch", 32, "batch size")
 	fs.IntVar(&o.evalBatch, "eval-batch", 0, "evaluation batch size (0: -batch)")
 	fs.IntVar(&o.maxLen, "max-len", 128, "tokens per example; longer examples are truncated")
 	fs.BoolVar(&o.padLong, "pad-longest", false, "pad each batch to its longest example instead of -max-len (faster; same logits)")
-	fs.IntVar(&o.epochs, "epochs", 0, "epochs (default 3; 10 for SST-2)")
+	fs.IntVar(&o.epochs, "epochs", 0, "epochs (default 3; 10 for SST-2; 1 for Llama)")
 	fs.IntVar(&o.maxSteps, "max-steps", 0, "optimizer steps, overriding -epochs (0: use epochs)")
 	fs.Float64Var(&o.beta1, "beta1", 0.9, "AdamW beta1")
-	fs.Float64Var(&o.beta2, "beta2", 0.99, "AdamW beta2")
+	fs.Float64Var(&o.beta2, "beta2", 0.99, "AdamW beta2 (Llama default 0.999)")
 	fs.Float64Var(&o.eps, "eps", 1e-8, "AdamW eps")
 	fs.Float64Var(&o.wd, "weight-decay", 0, "AdamW decoupled weight decay")
-	fs.StringVar(&o.schedule, "schedule", "linear", "learning-rate schedule: linear, constant or cosine")
+	fs.StringVar(&o.schedule, "schedule", "linear", "learning-rate schedule: linear, constant or cosine (Llama default constant)")
 	fs.IntVar(&o.warmup, "warmup", 0, "warmup steps")
 	fs.Float64Var(&o.clip, "clip", 0, "clip the gradients' global L2 norm to this (0: no clipping)")
 	fs.IntVar(&o.evalEvery, "eval-every", 500, "evaluate every N steps (0: only at the end)")
@@ -114,6 +116,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	o.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
@@ -144,6 +148,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o.seed = uint64(seed)
 	if o.out == "" {
 		o.out = "out/glue/" + o.task.Name
+	}
+	if k, err := detectKind(o.modelDir); err == nil && k.name == llamaKind.name {
+		o.applyLlamaDefaults() // before the task's epochs
 	}
 	if o.epochs == 0 {
 		o.epochs = 3

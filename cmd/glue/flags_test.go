@@ -49,7 +49,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		args []string
 		err  string
 	}{
-		{[]string{"-task", "cola"}, `-task: glue: unknown task "cola"`},
+		{[]string{"-task", "cola"}, `-task: unknown task "cola"`},
 		{[]string{"-bad-rows", "ignore"}, `-bad-rows: want stop or skip, got "ignore"`},
 		{[]string{"-init", "gauss"}, `-init: unknown LoRA init "gauss"`},
 		{[]string{"-targets", "c_attn,,c_fc"}, "-targets: empty name"},

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/nn"
-	"github.com/loraplus-go/loraplus/nn/tokenizer"
 	"github.com/sugarme/gotch"
 )
 
@@ -33,23 +33,30 @@ var modelKinds = map[string]modelKind{
 		}},
 }
 
-// detectKind reads config.json's model_type.
+// detectKind reads config.json's model_type; a GGUF file is a Llama model.
 func detectKind(dir string) (modelKind, error) {
+	if llama.IsGGUF(dir) {
+		return llamaKind, nil
+	}
 	var c nn.HFConfig
 	if err := nn.ReadHFConfig(dir, &c); err != nil {
 		return modelKind{}, err
 	}
+	if c.ModelType == "llama" {
+		return llamaKind, nil
+	}
 	k, ok := modelKinds[c.ModelType]
 	if !ok {
-		return modelKind{}, fmt.Errorf("%s: model_type %q is not supported (supported: gpt2, roberta)", dir, c.ModelType)
+		return modelKind{}, fmt.Errorf("%s: model_type %q is not supported (supported: gpt2, roberta, llama)", dir, c.ModelType)
 	}
 	return k, nil
 }
 
-// loadTokenizer loads the tokenizer of dir and adapts it to the runner: pairs are encoded with the model's
-// special tokens, padding uses the tokenizer's pad id (GPT-2: its end-of-text token).
+// loadTokenizer loads the tokenizer of dir (a tokenizer directory, or a GGUF file's metadata) and adapts it to
+// the runner: pairs are encoded with the model's special tokens, padding uses the tokenizer's pad id (GPT-2 and
+// Llama without a pad token: the end-of-sequence token).
 func loadTokenizer(dir string, k modelKind) (glue.Tokenizer, error) {
-	p, err := tokenizer.LoadDir(dir)
+	p, err := llama.LoadTokenizer(dir)
 	if err != nil {
 		return glue.Tokenizer{}, err
 	}
