@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/loraplus-go/loraplus/glue"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// tinyLlama writes a tiny random Llama language model with the Llama-2 vocabulary (its classifier gets a new
+// score head) and returns its directory and the Llama-2 tokenizer directory.
+func tinyLlama(t *testing.T) (model, tok string) {
+	t.Helper()
+	root := repoRoot(t)
+	py := filepath.Join(root, ".venv", "bin", "python")
+	_, err := os.Stat(py)
+	require.NoError(t, err, "the Python reference environment is missing: want %s (run `make setup`)", py)
+	tok = filepath.Join(root, "..", "shared", "data", "tokenizers", "llama2")
+	_, err = os.Stat(filepath.Join(tok, "tokenizer.model"))
+	require.NoError(t, err, "the shared Llama-2 tokenizer is missing: want %s/tokenizer.model", tok)
+	model = t.TempDir()
+	out, err := exec.Command(py, filepath.Join(root, "scripts", "reference", "llama_instruct_tiny.py"), "model", model).CombinedOutput()
+	require.NoError(t, err, "llama_instruct_tiny.py: %s", out)
+	return model, tok
+}
+
+func TestLlamaDefaults(t *testing.T) {
+	model, _ := tinyLlama(t)
+	tests := []struct {
+		name  string
+		extra []string
+		check func(t *testing.T, o *options)
+	}{
+		{"paper defaults", nil, func(t *testing.T, o *options) {
+			assert.Equal(t, 8, o.rank)
+			assert.Equal(t, 16.0, o.alpha)
+			assert.Equal(t, 0.1, o.dropout)
+			assert.Equal(t, "constant", o.schedule)
+			assert.Equal(t, 1, o.epochs)
+			assert.Equal(t, 0.999, o.beta2)
+		}},
+		{"flags win", []string{"-alpha", "32", "-epochs", "2", "-schedule", "linear", "-beta2", "0.98", "-r", "4"}, func(t *testing.T, o *options) {
+			assert.Equal(t, 4, o.rank)
+			assert.Equal(t, 32.0, o.alpha)
+			assert.Equal(t, "linear", o.schedule)
+			assert.Equal(t, 2, o.epochs)
+			assert.Equal(t, 0.98, o.beta2)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			o, err := parseFlags(append([]string{"-task", "mnli", "-model", model}, tc.extra...), &stderr)
+			require.NoError(t, err)
+			tc.check(t, o)
+		})
+	}
+	k, err := detectKind(model)
+	require.NoError(t, err)
+	assert.Equal(t, "llama", k.name)
+	assert.Equal(t, 1e-4, k.lr)
+	assert.Equal(t, llamaTargets, k.targets)
+}
+
+func TestLlamaEndToEnd(t *testing.T) {
+	runtime.LockOSThread()
+	model, tok := tinyLlama(t)
+	data := mnliDir(t)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"-task", "mnli", "-ratio", "16", "-model", model, "-tokenizer", tok, "-data", data, "-out", out,
+		"-device", "cpu", "-batch", "4", "-max-len", "64", "-pad-longest", "-limit-train", "16", "-limit-eval", "8",
+		"-max-steps", "2", "-eval-every", "1", "-save-every", "1"}
+	require.Equal(t, exitOK, run(args, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "(llama)")
+	assert.Contains(t, stdout.String(), "LoRA+ plan (lr_A 0.0001, ratio 16, lr_B 0.0016)")
+	for _, name := range []string{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"} {
+		assert.Contains(t, stdout.String(), "model.layers.1."+name+".lora_B.weight")
+	}
+	assert.Contains(t, stdout.String(), "score.weight")
+
+	var res glue.Result
+	js, err := os.ReadFile(filepath.Join(out, glue.MetricsFile))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(js, &res))
+	assert.Equal(t, 2, res.Step)
+	assert.Contains(t, res.Metrics, "mnli-m/acc")
+
+	var peft map[string]any
+	js, err = os.ReadFile(filepath.Join(out, "checkpoint-2", "adapter_config.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(js, &peft))
+	assert.Equal(t, "SEQ_CLS", peft["task_type"])
+	assert.Equal(t, []any{"score"}, peft["modules_to_save"])
+	assert.Equal(t, 8.0, peft["r"])
+	assert.Equal(t, 16.0, peft["lora_alpha"])
+	assert.Equal(t, 0.1, peft["lora_dropout"])
+	assert.ElementsMatch(t, []any{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}, peft["target_modules"])
+	st, err := glue.ReadTrainerState(filepath.Join(out, "checkpoint-2"))
+	require.NoError(t, err)
+	assert.Equal(t, "constant", st.Config["schedule"])
+	assert.Equal(t, "0.9,0.999", st.Config["betas"])
+}

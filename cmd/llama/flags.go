@@ -1,0 +1,139 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/loraplus-go/loraplus/llama"
+	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/nn"
+)
+
+// options are the command's flags after parsing and checking.
+type options struct {
+	dataFile string
+	model    string
+	tok      string
+	out      string
+	device   string
+	dtype    string
+	threads  int
+	resume   string
+	skipBad  bool
+	limit    int
+	cfg      llama.InstructConfig
+}
+
+// parseFlags reads the command line into the paper's flan-v2 defaults (llama.DefaultInstructConfig).
+// Values that cannot run are errors naming the flag.
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{cfg: llama.DefaultInstructConfig()}
+	c := &o.cfg
+	fs := flag.NewFlagSet("llama", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: llama -data FILE.jsonl -model PATH [flags]\n\n"+
+			"Instruction-tunes a Llama model (Hugging Face directory or GGUF file) on flan-v2-style JSONL with LoRA+\n"+
+			"(lr_B = ratio · lr_A), the loss on the target tokens only. Ctrl-C finishes the step in flight, writes a\n"+
+			"checkpoint and exits; -resume latest continues.\n\n")
+		fs.PrintDefaults()
+	}
+	var badRows, initName, targets string
+	var seed int64
+	fs.StringVar(&o.dataFile, "data", "", "JSONL file: {\"inputs\", \"targets\"}, {\"prompt\", \"completion\"} or {\"messages\": [...]} per line")
+	fs.StringVar(&o.model, "model", "", "Llama model: Hugging Face directory or GGUF file")
+	fs.StringVar(&o.tok, "tokenizer", "", "tokenizer directory or GGUF file (default: the model)")
+	fs.StringVar(&o.out, "out", "out/llama", "output directory")
+	fs.StringVar(&o.device, "device", "auto", "cpu, cuda or auto (cuda when available)")
+	fs.StringVar(&o.dtype, "dtype", "float32", "base weights' dtype: float32, bfloat16 or float16 (adapters stay float32)")
+	fs.IntVar(&o.threads, "threads", 0, "libtorch intra-op threads (0 keeps libtorch's default)")
+	fs.Int64Var(&seed, "seed", 42, "seed of shuffling, dropout and adapter init")
+	fs.StringVar(&o.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" in -out")
+	fs.StringVar(&badRows, "bad-rows", "stop", "malformed JSONL rows: stop (error naming file:line) or skip (count and list them)")
+	fs.IntVar(&o.limit, "limit", 0, "use only the first N examples (0: all)")
+	fs.Float64Var(&c.Optim.LR, "lr", c.Optim.LR, "lr_A")
+	fs.Float64Var(&c.Optim.Ratio, "ratio", c.Optim.Ratio, "LoRA+ ratio lr_B / lr_A (1 is plain LoRA)")
+	fs.Float64Var(&c.Optim.LREmbedding, "lr-embedding", c.Optim.LREmbedding, "learning rate of embedding adapters")
+	fs.IntVar(&c.LoRA.Rank, "r", c.LoRA.Rank, "LoRA rank")
+	fs.Float64Var(&c.LoRA.Alpha, "alpha", c.LoRA.Alpha, "LoRA alpha (scale alpha/r)")
+	fs.Float64Var(&c.LoRA.Dropout, "dropout", c.LoRA.Dropout, "LoRA dropout")
+	fs.StringVar(&initName, "init", "b-zero", "LoRA init: b-zero (A random, B = 0) or a-zero")
+	fs.StringVar(&targets, "targets", strings.Join(llama.InstructTargets, ","), "comma-separated target modules")
+	fs.IntVar(&c.BatchSize, "batch", c.BatchSize, "batch size")
+	fs.IntVar(&c.MaxLen, "max-len", c.MaxLen, "tokens per example; longer examples are truncated")
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs")
+	fs.IntVar(&c.MaxSteps, "max-steps", 0, "optimizer steps, overriding -epochs (0: use epochs)")
+	fs.Float64Var(&c.Optim.Beta1, "beta1", c.Optim.Beta1, "AdamW beta1")
+	fs.Float64Var(&c.Optim.Beta2, "beta2", c.Optim.Beta2, "AdamW beta2")
+	fs.Float64Var(&c.Optim.Eps, "eps", c.Optim.Eps, "AdamW eps")
+	fs.Float64Var(&c.Optim.WeightDecay, "weight-decay", 0, "AdamW decoupled weight decay")
+	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: constant, linear or cosine")
+	fs.IntVar(&c.Warmup, "warmup", 0, "warmup steps")
+	fs.Float64Var(&c.ClipNorm, "clip", 0, "clip the gradients' global L2 norm to this (0: no clipping)")
+	fs.IntVar(&c.SaveEvery, "save-every", c.SaveEvery, "checkpoint every N steps (0: only at the end)")
+	fs.IntVar(&c.Keep, "keep", c.Keep, "checkpoints to keep (0: all)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	switch {
+	case o.dataFile == "":
+		return nil, fmt.Errorf("-data: no JSONL file given")
+	case o.model == "":
+		return nil, fmt.Errorf("-model: no model given")
+	case seed < 0:
+		return nil, fmt.Errorf("-seed must be >= 0, got %d", seed)
+	case o.threads < 0 || o.limit < 0:
+		return nil, fmt.Errorf("-threads and -limit must be >= 0")
+	case o.device != "auto" && o.device != "cpu" && o.device != "cuda":
+		return nil, fmt.Errorf("-device: want cpu, cuda or auto, got %q", o.device)
+	case o.dtype != "float32" && o.dtype != "bfloat16" && o.dtype != "float16":
+		return nil, fmt.Errorf("-dtype: want float32, bfloat16 or float16, got %q", o.dtype)
+	}
+	switch badRows {
+	case "stop":
+	case "skip":
+		o.skipBad = true
+	default:
+		return nil, fmt.Errorf("-bad-rows: want stop or skip, got %q", badRows)
+	}
+	var err error
+	if c.LoRA.Init, err = nn.ParseLoRAInit(initName); err != nil {
+		return nil, fmt.Errorf("-init: %w", err)
+	}
+	c.LoRA.Targets = nil
+	for _, t := range strings.Split(targets, ",") {
+		if t = strings.TrimSpace(t); t == "" {
+			return nil, fmt.Errorf("-targets: empty name in %q", targets)
+		}
+		c.LoRA.Targets = append(c.LoRA.Targets, t)
+	}
+	c.Seed, c.LoRA.Seed = uint64(seed), uint64(seed)
+	c.Out, c.Resume, c.BaseModel, c.DataName = o.out, o.resume, o.model, o.dataFile
+	if o.tok == "" {
+		o.tok = o.model
+	}
+	bad := func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
+	switch {
+	case !(c.Optim.LR > 0) || bad(c.Optim.LR):
+		return nil, fmt.Errorf("-lr must be > 0, got %v", c.Optim.LR)
+	case !(c.Optim.Ratio > 0) || bad(c.Optim.Ratio):
+		return nil, fmt.Errorf("-ratio must be > 0, got %v", c.Optim.Ratio)
+	case !(c.LoRA.Dropout >= 0 && c.LoRA.Dropout < 1):
+		return nil, fmt.Errorf("-dropout must be in [0, 1), got %v", c.LoRA.Dropout)
+	case c.MaxLen < 2:
+		return nil, fmt.Errorf("-max-len must be >= 2, got %d", c.MaxLen)
+	}
+	if _, err := loraplus.ParseSchedule(c.Schedule, c.Warmup, 1); err != nil {
+		return nil, fmt.Errorf("-schedule: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}

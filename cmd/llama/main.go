@@ -1,0 +1,200 @@
+// Command llama instruction-tunes a Llama model (a Hugging Face directory or a GGUF file) with LoRA+ on
+// flan-v2-style JSONL, the loss on the target tokens only, with the paper's flan-v2 settings as defaults
+// (r = 64, alpha = 16, dropout 0.05 on the seven projections, lr_A 2e-4, ratio 16, constant schedule, 1 epoch,
+// 512 tokens, AdamW betas (0.9, 0.999)):
+//
+//	go run ./cmd/llama -data FILE.jsonl -ratio 16 -model PATH
+//
+// It prints the optimizer plan, shows a progress bar and writes under -out: checkpoint-STEP/ (PEFT adapter with
+// task type CAUSAL_LM, optimizer state, trainer state) and metrics.json. Ctrl-C finishes the step in flight,
+// writes a checkpoint and exits with status 130; -resume latest continues where it stopped.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"sync"
+	"syscall"
+
+	"github.com/sugarme/gotch"
+
+	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/llama"
+	"github.com/loraplus-go/loraplus/nn"
+)
+
+func main() {
+	runtime.LockOSThread() // libtorch keeps grad mode per OS thread: all gotch work stays on this goroutine
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// run executes the command and returns its exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "llama:", err)
+		return exitUsage
+	}
+	st := newStopper(stderr)
+	defer st.close()
+	_, err = train(o, st, stdout, stderr)
+	switch {
+	case errors.Is(err, glue.ErrInterrupted):
+		fmt.Fprintln(stderr, "llama:", err)
+		return exitInterrupted
+	case err != nil:
+		fmt.Fprintln(stderr, "llama:", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// train loads the tokenizer, data and model and runs the trainer.
+func train(o *options, st *stopper, stdout, stderr io.Writer) (*llama.InstructResult, error) {
+	if o.threads > 0 {
+		if err := nn.SetNumThreads(o.threads); err != nil {
+			return nil, err
+		}
+	}
+	dev, err := pickDevice(o.device)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := llama.LoadTokenizer(o.tok)
+	if err != nil {
+		return nil, err
+	}
+	examples, rep, err := llama.LoadInstructData(o.dataFile, tok,
+		llama.InstructDataOptions{MaxLen: o.cfg.MaxLen, SkipBad: o.skipBad, Limit: o.limit})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "data %s: %s", o.dataFile, rep)
+	dtype := map[string]gotch.DType{"float32": gotch.Float, "bfloat16": gotch.BFloat16, "float16": gotch.Half}[o.dtype]
+	model, err := llama.Load(o.model, llama.Options{DType: dtype, Device: dev})
+	if err != nil {
+		return nil, err
+	}
+	pad := tok.PAD()
+	if pad < 0 || pad >= model.Model.Config.VocabSize {
+		pad = 0 // padded positions are masked and carry no label: any id of the vocabulary does
+	}
+	cfg := o.cfg
+	cfg.Device, cfg.Log = dev, stderr
+	tr, err := llama.NewInstructTrainer(model, cfg, examples, pad)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "model %s on %v\nLoRA+ plan (lr_A %g, ratio %g, lr_B %g):\n%s", o.model, deviceName(dev),
+		cfg.Optim.LR, cfg.Optim.Ratio, cfg.Optim.LR*cfg.Optim.Ratio, tr.Plan())
+	fmt.Fprintf(stdout, "training %d steps (%d examples, batch %d, max %d tokens) into %s\n", tr.TotalSteps(),
+		len(examples), cfg.BatchSize, cfg.MaxLen, cfg.Out)
+	if pos := tr.State(); pos.Step > 0 {
+		fmt.Fprintf(stdout, "resumed at step %d (epoch %d, batch %d)\n", pos.Step, pos.Epoch, pos.EpochStep)
+	}
+	res, err := st.run(tr)
+	if err != nil {
+		return res, err
+	}
+	js, _ := json.MarshalIndent(res, "", "  ")
+	fmt.Fprintf(stdout, "final metrics (%s/%s):\n%s\n", cfg.Out, glue.MetricsFile, js)
+	return res, nil
+}
+
+// stopper turns SIGINT and SIGTERM into a Stop of the running trainer; a second signal exits at once.
+type stopper struct {
+	mu      sync.Mutex
+	current *llama.InstructTrainer
+	stopped bool
+	ch      chan os.Signal
+	done    chan struct{}
+}
+
+func newStopper(stderr io.Writer) *stopper {
+	s := &stopper{ch: make(chan os.Signal, 2), done: make(chan struct{})}
+	signal.Notify(s.ch, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		for {
+			select {
+			case <-s.done:
+				return
+			case sig := <-s.ch:
+				s.mu.Lock()
+				again := s.stopped
+				s.stopped = true
+				tr := s.current
+				s.mu.Unlock()
+				if again {
+					fmt.Fprintf(stderr, "\nllama: %v again: exiting without a checkpoint\n", sig)
+					os.Exit(exitInterrupted)
+				}
+				fmt.Fprintf(stderr, "\nllama: %v: finishing this step and writing a checkpoint (press again to quit at once)\n", sig)
+				if tr != nil {
+					tr.Stop()
+				}
+			}
+		}
+	}()
+	return s
+}
+
+// run registers tr as the running trainer (stopping it at once when a signal came earlier) and runs it.
+func (s *stopper) run(tr *llama.InstructTrainer) (*llama.InstructResult, error) {
+	s.mu.Lock()
+	s.current = tr
+	if s.stopped {
+		tr.Stop()
+	}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.current = nil
+		s.mu.Unlock()
+	}()
+	return tr.Run(context.Background())
+}
+
+func (s *stopper) close() {
+	signal.Stop(s.ch)
+	close(s.done)
+}
+
+// pickDevice resolves -device.
+func pickDevice(name string) (gotch.Device, error) {
+	switch name {
+	case "cpu":
+		return gotch.CPU, nil
+	case "cuda":
+		d := gotch.CudaIfAvailable()
+		if d == gotch.CPU {
+			return d, fmt.Errorf("-device cuda: libtorch sees no CUDA device")
+		}
+		return d, nil
+	}
+	return gotch.CudaIfAvailable(), nil
+}
+
+func deviceName(d gotch.Device) string {
+	if d == gotch.CPU {
+		return "cpu"
+	}
+	return fmt.Sprintf("cuda:%d", d.Value)
+}

@@ -1,0 +1,77 @@
+package llama_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loraplus-go/loraplus/llama"
+	"github.com/loraplus-go/loraplus/llama/data"
+	"github.com/loraplus-go/loraplus/nn/reftest"
+)
+
+func TestLoadInstructData(t *testing.T) {
+	tok, err := llama.LoadTokenizer(filepath.Join(reftest.Root(t), "..", "shared", "data", "tokenizers", "llama2"))
+	require.NoError(t, err, "the shared Llama-2 tokenizer")
+	write := func(t *testing.T, body string) string {
+		p := filepath.Join(t.TempDir(), "d.jsonl")
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	good := `{"inputs": "Q: 2+2?", "targets": "4"}` + "\n" +
+		`{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}` + "\n"
+	long := `{"inputs": "` + strings.Repeat("word ", 40) + `", "targets": "end"}` + "\n"
+	tests := []struct {
+		name     string
+		body     string
+		o        llama.InstructDataOptions
+		n        int
+		skipped  int
+		noTarget int
+		err      string
+	}{
+		{"both formats", good, llama.InstructDataOptions{}, 2, 0, 0, ""},
+		{"limit", good, llama.InstructDataOptions{Limit: 1}, 1, 0, 0, ""},
+		{"target cut away", good + long, llama.InstructDataOptions{MaxLen: 24}, 2, 0, 1, ""},
+		{"bad row stops", good + "[1]\n", llama.InstructDataOptions{}, 0, 0, 0, "d.jsonl:3: want a JSON object"},
+		{"bad row skipped", "\n" + `{"inputs": 1, "targets": "x"}` + "\n" + good, llama.InstructDataOptions{SkipBad: true}, 2, 1, 0, ""},
+		{"nothing usable", "{}\n", llama.InstructDataOptions{SkipBad: true}, 0, 0, 0, "no usable examples"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			enc, rep, err := llama.LoadInstructData(write(t, tc.body), tok, tc.o)
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, enc, tc.n)
+			assert.Len(t, rep.Skipped, tc.skipped)
+			assert.Len(t, rep.NoTarget, tc.noTarget)
+			for _, e := range enc {
+				assert.Equal(t, tok.BOS(), e.InputIDs[0])
+				assert.Equal(t, data.IgnoreIndex, e.Labels[0])
+				assert.Equal(t, tok.EOS(), e.Labels[len(e.Labels)-1], "the end-of-sequence token is trained")
+			}
+		})
+	}
+	if t.Failed() {
+		return
+	}
+	_, rep, err := llama.LoadInstructData(write(t, "\n"+`{"inputs": 1, "targets": "x"}`+"\n"+good), tok, llama.InstructDataOptions{SkipBad: true})
+	require.NoError(t, err)
+	assert.Contains(t, rep.String(), "d.jsonl:2: inputs")
+}
+
+func TestInstructBatch(t *testing.T) {
+	ex := []data.Encoded{{InputIDs: []int{1, 5, 6}, Labels: []int{-100, -100, 6}}, {InputIDs: []int{1, 7}, Labels: []int{-100, 7}}}
+	ids, mask, labels := llama.InstructBatch(ex, 0)
+	assert.Equal(t, []int64{2, 3}, ids.MustSize())
+	assert.Equal(t, []int64{1, 5, 6, 1, 7, 0}, ids.Int64Values(true))
+	assert.Equal(t, []int64{1, 1, 1, 1, 1, 0}, mask.Int64Values(true))
+	assert.Equal(t, []int64{-100, -100, 6, -100, 7, -100}, labels.Int64Values(true))
+}
