@@ -21,6 +21,7 @@ type options struct {
 	dataDir   string
 	out       string
 	device    string
+	dtype     string // base weights' dtype; adapters, head and optimizer state stay float32
 	threads   int
 	seed      uint64
 	resume    string
@@ -79,6 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.dataDir, "data", "data/glue", "GLUE root (holding MNLI/, QQP/, ...) or the task directory itself")
 	fs.StringVar(&o.out, "out", "", "output directory (default out/glue/TASK)")
 	fs.StringVar(&o.device, "device", "auto", "cpu, cuda or auto (cuda when available)")
+	fs.StringVar(&o.dtype, "dtype", "float32", "frozen base weights' dtype: float32, bfloat16 or float16 (LoRA adapters, head and "+
+		"optimizer state stay float32; float16 needs CUDA)")
 	fs.IntVar(&o.threads, "threads", 0, "libtorch intra-op threads (0 keeps libtorch's default)")
 	fs.Int64Var(&seed, "seed", 42, "seed of shuffling, adapter init and a new head")
 	fs.StringVar(&o.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" in -out")
@@ -157,6 +160,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		if o.task.Name == "sst-2" {
 			o.epochs = 10
 		}
+	}
+	if _, ok := dtypes[o.dtype]; !ok {
+		return nil, fmt.Errorf("-dtype: want float32, bfloat16 or float16, got %q", o.dtype)
 	}
 	if o.device != "auto" && o.device != "cpu" && o.device != "cuda" {
 		return nil, fmt.Errorf("-device: want cpu, cuda or auto, got %q", o.device)
