@@ -23,10 +23,11 @@ if [ ! -x .venv/bin/python ]; then
 	log "creating .venv with $($py --version 2>&1)"
 	"$py" -m venv .venv
 fi
-if ! cmp -s scripts/requirements.txt .venv/.requirements.installed; then
+if ! cat scripts/requirements.txt scripts/requirements-data.txt | cmp -s - .venv/.requirements.installed; then
 	log "installing scripts/requirements.txt into .venv (torch 2.1.0 is large; first run only)"
 	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
-	cp scripts/requirements.txt .venv/.requirements.installed
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r scripts/requirements-data.txt
+	cat scripts/requirements.txt scripts/requirements-data.txt >.venv/.requirements.installed
 fi
 torch_dir=$(.venv/bin/python -c 'import os, torch; print(os.path.dirname(torch.__file__))')
 abi=$(.venv/bin/python -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')

@@ -1,0 +1,250 @@
+"""The Python peer of `make bench` (cmd/bench): one workload of the benchmark, run with torch 2.1.0,
+transformers and PEFT, in a fresh process.
+
+usage: bench_peer.py ROW --batch B --seq T --warmup W --steps N --threads K [--gguf FILE] [--prompts FILE]
+
+ROW is one of
+  gpt2     GPT2ForSequenceClassification, GPT-2-small shape, random weights, LoRA r=8 on c_attn, c_proj, c_fc,
+           score trained (modules_to_save), LoRA+ AdamW, cross-entropy on random ids and labels;
+  roberta  RobertaForSequenceClassification, roberta-base shape, random weights, LoRA r=8 on query and value,
+           classifier trained;
+  smollm2  LlamaForCausalLM with the weights of the SmolLM2 GGUF file (dequantized with gguf-py), LoRA r=8 on the
+           seven projections, causal-LM loss on random ids;
+  mmlu     SmolLM2 without adapters scoring the prompts of FILE (token ids written by cmd/bench): the logits of the
+           last token over the four answer letters, without gradients, one prompt at a time.
+Dropout is 0 everywhere, so both stacks do the same work. Prints one JSON line: the row, steps/s, items/s (tokens
+or prompts), seconds from process start to the first finished step (from /proc/self/stat), peak RSS (VmHWM).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def uptime():
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0])
+
+
+def process_age():
+    """Seconds since this process started, from /proc/self/stat's starttime (clock ticks after boot)."""
+    with open("/proc/self/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    start = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of the line; fields[0] is field 3
+    return uptime() - start
+
+
+# the wall-clock time at which this process started
+START = time.time() - process_age()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+
+def peak_rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def loraplus_optimizer(model, lr=1e-4, ratio=16.0):
+    from peft.optimizers import create_loraplus_optimizer
+
+    return create_loraplus_optimizer(model=model, optimizer_cls=torch.optim.AdamW, lr=lr, loraplus_lr_ratio=ratio,
+                                     betas=(0.9, 0.99), eps=1e-8, weight_decay=0.0)
+
+
+def wrap(model, targets, head):
+    from peft import LoraConfig, get_peft_model
+
+    cfg = LoraConfig(r=8, lora_alpha=8, lora_dropout=0.0, target_modules=targets, modules_to_save=head,
+                     fan_in_fan_out=False)
+    return get_peft_model(model, cfg)
+
+
+def gpt2(a):
+    import warnings
+
+    from transformers import GPT2Config, GPT2ForSequenceClassification
+
+    cfg = GPT2Config(vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12, resid_pdrop=0.0,
+                     embd_pdrop=0.0, attn_pdrop=0.0, num_labels=2, pad_token_id=50256)
+    model = GPT2ForSequenceClassification(cfg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fan_in_fan_out is switched on for GPT-2's Conv1D
+        model = wrap(model, ["c_attn", "c_proj", "c_fc"], ["score"])
+    ids = torch.randint(0, 50000, (a.batch, a.seq))
+    return classifier_step(model, ids, num_labels=2)
+
+
+def roberta(a):
+    from transformers import RobertaConfig, RobertaForSequenceClassification
+
+    cfg = RobertaConfig(vocab_size=50265, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                        intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1,
+                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, num_labels=2, pad_token_id=1)
+    model = wrap(RobertaForSequenceClassification(cfg), ["query", "value"], ["classifier"])
+    ids = torch.randint(3, 50000, (a.batch, a.seq))
+    return classifier_step(model, ids, num_labels=2)
+
+
+def classifier_step(model, ids, num_labels):
+    model.train()
+    opt = loraplus_optimizer(model)
+    mask = torch.ones_like(ids)
+    labels = torch.randint(0, num_labels, (ids.shape[0],))
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    def step():
+        opt.zero_grad()
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+
+    return step, ids.numel()
+
+
+def load_smollm2(path):
+    """SmolLM2 from its GGUF file: every tensor dequantized to fp32, q/k rows back in Hugging Face order."""
+    from gguf import GGMLQuantizationType as Q
+    from gguf import GGUFReader
+    from gguf.quants import dequantize
+    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers.modeling_utils import no_init_weights
+
+    layer = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+             "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
+             "ffn_down": "mlp.down_proj", "attn_norm": "input_layernorm",
+             "ffn_norm": "post_attention_layernorm"}
+    top = {"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head"}
+
+    r = GGUFReader(path)
+
+    def field(key):
+        f = r.fields[key]
+        v = f.parts[f.data[0]]
+        return v.tobytes().decode() if f.types[0].name == "STRING" else v.item()
+
+    heads, kv = field("llama.attention.head_count"), field("llama.attention.head_count_kv")
+    names = {t.name for t in r.tensors}
+    embd = next(t for t in r.tensors if t.name == "token_embd.weight")
+    cfg = LlamaConfig(
+        vocab_size=int(embd.shape[1]), hidden_size=field("llama.embedding_length"),
+        intermediate_size=field("llama.feed_forward_length"), num_hidden_layers=field("llama.block_count"),
+        num_attention_heads=heads, num_key_value_heads=kv, max_position_embeddings=field("llama.context_length"),
+        rms_norm_eps=float(np.float32(field("llama.attention.layer_norm_rms_epsilon"))),
+        rope_theta=float(np.float32(field("llama.rope.freq_base"))),
+        tie_word_embeddings="output.weight" not in names, use_cache=False)
+
+    def permute(w, n):
+        d = w.shape[0] // n // 2
+        return w.reshape(n, d, 2, *w.shape[1:]).swapaxes(2, 1).reshape(w.shape)
+
+    with no_init_weights():
+        model = LlamaForCausalLM(cfg)
+    target = model.state_dict()
+    with torch.no_grad():
+        for t in r.tensors:
+            shape = tuple(int(d) for d in reversed(t.shape))
+            if t.tensor_type == Q.F32:
+                w = np.asarray(t.data, dtype=np.float32).reshape(shape)
+            else:
+                w = dequantize(np.asarray(t.data), t.tensor_type).reshape(shape)
+            stem, suffix = t.name.rsplit(".", 1)
+            if stem in top:
+                name = top[stem] + "." + suffix
+            else:
+                _, n, part = stem.split(".")
+                name = f"model.layers.{n}.{layer[part]}.{suffix}"
+                if part == "attn_q":
+                    w = permute(w, heads)
+                elif part == "attn_k":
+                    w = permute(w, kv)
+            target[name].copy_(torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)))
+    if cfg.tie_word_embeddings:
+        model.tie_weights()
+    return model
+
+
+def smollm2(a):
+    model = load_smollm2(a.gguf)
+    model = wrap(model, ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], None)
+    model.train()
+    opt = loraplus_optimizer(model)
+    ids = torch.randint(0, model.config.vocab_size, (a.batch, a.seq))
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    def step():
+        opt.zero_grad()
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+
+    return step, ids.numel()
+
+
+def mmlu(a):
+    with open(a.prompts) as f:
+        job = json.load(f)
+    prompts = [torch.tensor([p], dtype=torch.int64) for p in job["prompts"]]
+    letters = torch.tensor(job["choices"], dtype=torch.int64)
+    model = load_smollm2(a.gguf).eval()
+    answers = []
+    state = {"next": 0}
+
+    def step():
+        ids = prompts[state["next"] % len(prompts)]
+        state["next"] += 1
+        with torch.no_grad():
+            h = model.model(input_ids=ids).last_hidden_state[:, -1]
+            logits = model.lm_head(h).index_select(-1, letters)
+        answers.append("ABCD"[int(logits.argmax(-1)[0])])
+
+    return step, 1, answers
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("row", choices=["gpt2", "roberta", "smollm2", "mmlu"])
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--steps", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--gguf", default="")
+    p.add_argument("--prompts", default="")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    answers = None
+    if a.row == "mmlu":
+        step, per_step, answers = mmlu(a)
+    else:
+        step, per_step = {"gpt2": gpt2, "roberta": roberta, "smollm2": smollm2}[a.row](a)
+    first = None
+    for i in range(a.warmup):
+        step()
+        if first is None:
+            first = time.time() - START
+    t0 = time.perf_counter()
+    for i in range(a.steps):
+        step()
+        if first is None:
+            first = time.time() - START
+    dt = time.perf_counter() - t0
+    out = {"row": a.row, "stack": "python", "steps": a.steps, "warmup": a.warmup, "threads": torch.get_num_threads(),
+           "seconds": dt, "steps_per_s": a.steps / dt, "items_per_s": a.steps * per_step / dt,
+           "first_step_s": first, "peak_rss_mb": peak_rss_mb()}
+    if answers is not None:
+        out["answers"] = "".join(answers[a.warmup:])
+    print(json.dumps(out))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
