@@ -25,6 +25,10 @@ type InstructConfig struct {
 	Epochs    int     // passes over the data
 	MaxSteps  int     // when > 0, the number of optimizer steps (overrides Epochs)
 	ClipNorm  float64 // when > 0, the largest L2 norm of the adapters' gradients
+	// GradCheckpoint recomputes each decoder layer's forward pass during the backward pass (nn's gradient
+	// checkpointing): activation memory of one layer instead of all, for long sequences, at about one more
+	// forward pass of compute. Dropout masks are then drawn per layer from the step's seed.
+	GradCheckpoint bool
 
 	SaveEvery int // checkpoint every this many steps (0: only at the end)
 	Keep      int // checkpoints kept in Out (the most recent); 0 keeps all

@@ -286,6 +286,9 @@ func (t *InstructTrainer) TrainStep(idx []int, factor float64) (float64, error) 
 	if dev := t.cfg.Device; dev != gotch.CPU {
 		ids, mask, labels = ids.MustTo(dev, true), mask.MustTo(dev, true), labels.MustTo(dev, true)
 	}
+	if t.cfg.GradCheckpoint {
+		return t.checkpointedStep(ids, mask, labels, factor)
+	}
 	loss := InstructLoss(t.model, ids, mask, labels, true)
 	ids.MustDrop()
 	mask.MustDrop()
@@ -300,6 +303,38 @@ func (t *InstructTrainer) TrainStep(idx []int, factor float64) (float64, error) 
 	t.opt.ZeroGrad()
 	loss.MustBackward()
 	loss.MustDrop()
+	return t.finishStep(v, factor)
+}
+
+// checkpointedStep is TrainStep's forward and backward with gradient checkpointing, libtorch reseeded before
+// each decoder layer from the step's seed and the layer index. It drops ids, mask and labels.
+func (t *InstructTrainer) checkpointedStep(ids, mask, labels *ts.Tensor, factor float64) (float64, error) {
+	defer func() {
+		ids.MustDrop()
+		mask.MustDrop()
+		labels.MustDrop()
+	}()
+	step := t.state.Step + 1
+	seed := instructStepSeed(t.cfg.Seed, t.state.Step)
+	t.opt.ZeroGrad()
+	v, err := t.model.LossAndBackward(ids, mask, func(logits *ts.Tensor) *ts.Tensor {
+		return nn.LlamaCausalLMLoss(logits, labels)
+	}, nn.LlamaBackwardOptions{Train: true, Checkpoint: true, Reseed: func(layer int) error {
+		return glue.SeedLibtorch(instructStepSeed(seed, layer))
+	}})
+	if err != nil {
+		return 0, fmt.Errorf("llama: train: step %d: %w", step, err)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("llama: train: loss is %v at step %d (epoch %d, batch %d); stopped before the update, last good checkpoint: %s",
+			v, step, t.state.Epoch, t.state.EpochStep, t.lastCheckpointName())
+	}
+	return t.finishStep(v, factor)
+}
+
+// finishStep clips the gradients of a step whose loss v was backpropagated and takes the optimizer step.
+func (t *InstructTrainer) finishStep(v, factor float64) (float64, error) {
+	step := t.state.Step + 1
 	if t.cfg.ClipNorm > 0 {
 		norm := loraplus.ClipGradNorm(t.lm.Trainable(), t.cfg.ClipNorm)
 		if math.IsNaN(norm) || math.IsInf(norm, 0) {

@@ -73,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: constant, linear or cosine")
 	fs.IntVar(&c.Warmup, "warmup", 0, "warmup steps")
 	fs.Float64Var(&c.ClipNorm, "clip", 0, "clip the gradients' global L2 norm to this (0: no clipping)")
+	fs.BoolVar(&c.GradCheckpoint, "grad-checkpoint", false, "gradient checkpointing: recompute each layer in the backward pass (less memory for long sequences, slower)")
 	fs.IntVar(&c.SaveEvery, "save-every", c.SaveEvery, "checkpoint every N steps (0: only at the end)")
 	fs.IntVar(&c.Keep, "keep", c.Keep, "checkpoints to keep (0: all)")
 	if err := fs.Parse(args); err != nil {
