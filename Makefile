@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: setup test demo vet fmt clean
+.PHONY: setup test demo bench vet fmt clean
 
 setup:
 	@bash scripts/setup.sh
@@ -17,6 +17,10 @@ test: setup
 
 demo: setup
 	$(GO) run ./cmd/toy -out out/toy
+
+# The project and the PyTorch+PEFT peer side by side (BENCHFLAGS=-quick for a short run; see go run ./cmd/bench -h).
+bench: setup
+	$(GO) run ./cmd/bench $(BENCHFLAGS)
 
 vet: setup
 	$(GO) vet ./...

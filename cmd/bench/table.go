@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+)
+
+// Stats are the medians of one stack's runs of a row.
+type Stats struct {
+	StepsPerS float64 `json:"steps_per_s"`
+	ItemsPerS float64 `json:"items_per_s"`
+	FirstStep float64 `json:"first_step_s"`
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+}
+
+// Summarize takes the median of every metric over results.
+func Summarize(results []Result) Stats {
+	col := func(f func(Result) float64) float64 {
+		v := make([]float64, len(results))
+		for i, r := range results {
+			v[i] = f(r)
+		}
+		return Median(v)
+	}
+	return Stats{
+		StepsPerS: col(func(r Result) float64 { return r.StepsPerS }),
+		ItemsPerS: col(func(r Result) float64 { return r.ItemsPerS }),
+		FirstStep: col(func(r Result) float64 { return r.FirstStep }),
+		PeakRSSMB: col(func(r Result) float64 { return r.PeakRSSMB }),
+	}
+}
+
+// RowReport is one row of the benchmark: its workload, the runs of both stacks and their medians, or why it was
+// skipped.
+type RowReport struct {
+	Row      string   `json:"row"`
+	Title    string   `json:"title"`    // the row's shapes, e.g. "B=4 T=128, 1 warm-up + 2 steps"
+	Workload string   `json:"workload"` // what the row runs
+	Unit     string   `json:"unit"`     // what items_per_s counts: "tokens" or "prompts"
+	Skipped  string   `json:"skipped,omitempty"`
+	Project  []Result `json:"project_runs,omitempty"`
+	Peer     []Result `json:"peer_runs,omitempty"`
+	ProjMed  *Stats   `json:"project,omitempty"`
+	PeerMed  *Stats   `json:"peer,omitempty"`
+	Note     string   `json:"note,omitempty"` // e.g. a disagreement of the MMLU answers
+}
+
+// Ratio returns project/peer, NaN when either is not a positive number.
+func Ratio(project, peer float64) float64 {
+	if !(project > 0) || !(peer > 0) || math.IsInf(project, 0) || math.IsInf(peer, 0) {
+		return math.NaN()
+	}
+	return project / peer
+}
+
+// metric is one line of the table for a row.
+type metric struct {
+	name   string
+	better string // "higher" or "lower"
+	value  func(Stats) float64
+	format string
+}
+
+func metrics(unit string) []metric {
+	return []metric{
+		{"steps/s", "higher", func(s Stats) float64 { return s.StepsPerS }, "%.4g"},
+		{unit + "/s", "higher", func(s Stats) float64 { return s.ItemsPerS }, "%.4g"},
+		{"start→1st step s", "lower", func(s Stats) float64 { return s.FirstStep }, "%.2f"},
+		{"peak RSS MiB", "lower", func(s Stats) float64 { return s.PeakRSSMB }, "%.0f"},
+	}
+}
+
+// WriteTable prints the rows as an aligned table: row, metric, project, peer, ratio project/peer and which
+// direction is better; a skipped row prints its reason. Each row's workload follows the table.
+func WriteTable(w io.Writer, rows []RowReport) error {
+	if err := writeTable(w, rows); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.Workload != "" {
+			if _, err := fmt.Fprintf(w, "%s: %s\n", r.Row, r.Workload); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeTable(w io.Writer, rows []RowReport) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "row\tmetric\tproject (Go)\tpeer (PyTorch+PEFT)\tproject/peer\tbetter")
+	for _, r := range rows {
+		label := r.Row + " (" + r.Title + ")"
+		if r.Skipped != "" || r.ProjMed == nil || r.PeerMed == nil {
+			reason := r.Skipped
+			if reason == "" {
+				reason = "no measurements"
+			}
+			fmt.Fprintf(tw, "%s\tskipped: %s\t\t\t\t\n", label, reason)
+			continue
+		}
+		for i, m := range metrics(r.Unit) {
+			if i > 0 {
+				label = ""
+			}
+			p, q := m.value(*r.ProjMed), m.value(*r.PeerMed)
+			fmt.Fprintf(tw, "%s\t%s\t"+m.format+"\t"+m.format+"\t%.2f\t%s\n", label, m.name, p, q, Ratio(p, q), m.better)
+		}
+		if r.Note != "" {
+			fmt.Fprintf(tw, "\tnote: %s\t\t\t\t\n", r.Note)
+		}
+	}
+	return tw.Flush()
+}
