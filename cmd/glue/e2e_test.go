@@ -102,7 +102,7 @@ func TestEndToEnd(t *testing.T) {
 		st := newStopper(&stderr)
 		defer st.close()
 		require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
-		require.Eventually(t, func() bool { st.mu.Lock(); defer st.mu.Unlock(); return st.stopped }, 5*time.Second, 10*time.Millisecond)
+		require.Eventually(t, st.Signalled, 5*time.Second, 10*time.Millisecond)
 		_, err = s.train(st, s.lr, o.ratio, out2, "", false)
 		require.ErrorIs(t, err, glue.ErrInterrupted)
 		assert.DirExists(t, filepath.Join(out2, "checkpoint-0"))

@@ -20,14 +20,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
-	"sync"
-	"syscall"
 
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/nn"
-	"github.com/sugarme/gotch"
 )
 
 func main() {
@@ -87,75 +83,24 @@ func dispatch(o *options, st *stopper, stdout, stderr io.Writer) error {
 	return err
 }
 
-// stopper turns SIGINT and SIGTERM into a Stop of the trainer that is running; a second signal exits at once.
-type stopper struct {
-	mu      sync.Mutex
-	current *glue.Trainer
-	stopped bool
-	ch      chan os.Signal
-	done    chan struct{}
-}
+// stopper checkpoints the running trainer on SIGINT or SIGTERM; a second signal exits at once.
+type stopper struct{ *glue.Interrupts }
 
 func newStopper(stderr io.Writer) *stopper {
-	s := &stopper{ch: make(chan os.Signal, 2), done: make(chan struct{})}
-	signal.Notify(s.ch, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		for {
-			select {
-			case <-s.done:
-				return
-			case sig := <-s.ch:
-				s.mu.Lock()
-				again := s.stopped
-				s.stopped = true
-				tr := s.current
-				s.mu.Unlock()
-				if again {
-					fmt.Fprintf(stderr, "\nglue: %v again: exiting without a checkpoint\n", sig)
-					os.Exit(exitInterrupted)
-				}
-				fmt.Fprintf(stderr, "\nglue: %v: finishing this step and writing a checkpoint (press again to quit at once)\n", sig)
-				if tr != nil {
-					tr.Stop()
-				}
-			}
-		}
-	}()
-	return s
+	return &stopper{glue.NotifyInterrupts(
+		func(sig os.Signal) {
+			fmt.Fprintf(stderr, "\nglue: %v: finishing this step and writing a checkpoint (press again to quit at once)\n", sig)
+		},
+		func(sig os.Signal) {
+			fmt.Fprintf(stderr, "\nglue: %v again: exiting without a checkpoint\n", sig)
+			os.Exit(exitInterrupted)
+		})}
 }
 
-// run registers tr as the running trainer (stopping it at once when a signal came earlier) and runs it.
+// run runs tr, stopping it at once when a signal came earlier.
 func (s *stopper) run(tr *glue.Trainer) (*glue.Result, error) {
-	s.mu.Lock()
-	s.current = tr
-	if s.stopped {
-		tr.Stop()
-	}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.current = nil
-		s.mu.Unlock()
-	}()
+	defer s.Watch(tr)()
 	return tr.Run(context.Background())
 }
 
-func (s *stopper) close() {
-	signal.Stop(s.ch)
-	close(s.done)
-}
-
-// pickDevice resolves -device.
-func pickDevice(name string) (gotch.Device, error) {
-	switch name {
-	case "cpu":
-		return gotch.CPU, nil
-	case "cuda":
-		d := gotch.CudaIfAvailable()
-		if d == gotch.CPU {
-			return d, fmt.Errorf("-device cuda: libtorch sees no CUDA device")
-		}
-		return d, nil
-	}
-	return gotch.CudaIfAvailable(), nil
-}
+func (s *stopper) close() { s.Close() }

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch"
 )
 
@@ -30,7 +31,7 @@ func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	dev, err := pickDevice(o.device)
+	dev, err := nn.ParseDevice(o.device)
 	if err != nil {
 		return nil, err
 	}
@@ -54,15 +55,8 @@ func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
 		return nil, err
 	}
 	s.data = data
-	fmt.Fprintf(stdout, "task %s, model %s (%s) on %v\n%s", o.task.Name, o.modelDir, kind.name, deviceName(dev), rep)
+	fmt.Fprintf(stdout, "task %s, model %s (%s) on %v\n%s", o.task.Name, o.modelDir, kind.name, nn.DeviceName(dev), rep)
 	return s, nil
-}
-
-func deviceName(d gotch.Device) string {
-	if d == gotch.CPU {
-		return "cpu"
-	}
-	return fmt.Sprintf("cuda:%d", d.Value)
 }
 
 // config builds the runner's settings from the flags for one run.

@@ -18,10 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
-	"sync"
-	"syscall"
 
 	"github.com/sugarme/gotch"
 
@@ -74,7 +71,7 @@ func train(o *options, st *stopper, stdout, stderr io.Writer) (*llama.InstructRe
 			return nil, err
 		}
 	}
-	dev, err := pickDevice(o.device)
+	dev, err := nn.ParseDevice(o.device)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +100,7 @@ func train(o *options, st *stopper, stdout, stderr io.Writer) (*llama.InstructRe
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stdout, "model %s on %v\nLoRA+ plan (lr_A %g, ratio %g, lr_B %g):\n%s", o.model, deviceName(dev),
+	fmt.Fprintf(stdout, "model %s on %v\nLoRA+ plan (lr_A %g, ratio %g, lr_B %g):\n%s", o.model, nn.DeviceName(dev),
 		cfg.Optim.LR, cfg.Optim.Ratio, cfg.Optim.LR*cfg.Optim.Ratio, tr.Plan())
 	fmt.Fprintf(stdout, "training %d steps (%d examples, batch %d, max %d tokens) into %s\n", tr.TotalSteps(),
 		len(examples), cfg.BatchSize, cfg.MaxLen, cfg.Out)
@@ -119,82 +116,24 @@ func train(o *options, st *stopper, stdout, stderr io.Writer) (*llama.InstructRe
 	return res, nil
 }
 
-// stopper turns SIGINT and SIGTERM into a Stop of the running trainer; a second signal exits at once.
-type stopper struct {
-	mu      sync.Mutex
-	current *llama.InstructTrainer
-	stopped bool
-	ch      chan os.Signal
-	done    chan struct{}
-}
+// stopper checkpoints the running trainer on SIGINT or SIGTERM; a second signal exits at once.
+type stopper struct{ *glue.Interrupts }
 
 func newStopper(stderr io.Writer) *stopper {
-	s := &stopper{ch: make(chan os.Signal, 2), done: make(chan struct{})}
-	signal.Notify(s.ch, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		for {
-			select {
-			case <-s.done:
-				return
-			case sig := <-s.ch:
-				s.mu.Lock()
-				again := s.stopped
-				s.stopped = true
-				tr := s.current
-				s.mu.Unlock()
-				if again {
-					fmt.Fprintf(stderr, "\nllama: %v again: exiting without a checkpoint\n", sig)
-					os.Exit(exitInterrupted)
-				}
-				fmt.Fprintf(stderr, "\nllama: %v: finishing this step and writing a checkpoint (press again to quit at once)\n", sig)
-				if tr != nil {
-					tr.Stop()
-				}
-			}
-		}
-	}()
-	return s
+	return &stopper{glue.NotifyInterrupts(
+		func(sig os.Signal) {
+			fmt.Fprintf(stderr, "\nllama: %v: finishing this step and writing a checkpoint (press again to quit at once)\n", sig)
+		},
+		func(sig os.Signal) {
+			fmt.Fprintf(stderr, "\nllama: %v again: exiting without a checkpoint\n", sig)
+			os.Exit(exitInterrupted)
+		})}
 }
 
-// run registers tr as the running trainer (stopping it at once when a signal came earlier) and runs it.
+// run runs tr, stopping it at once when a signal came earlier.
 func (s *stopper) run(tr *llama.InstructTrainer) (*llama.InstructResult, error) {
-	s.mu.Lock()
-	s.current = tr
-	if s.stopped {
-		tr.Stop()
-	}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.current = nil
-		s.mu.Unlock()
-	}()
+	defer s.Watch(tr)()
 	return tr.Run(context.Background())
 }
 
-func (s *stopper) close() {
-	signal.Stop(s.ch)
-	close(s.done)
-}
-
-// pickDevice resolves -device.
-func pickDevice(name string) (gotch.Device, error) {
-	switch name {
-	case "cpu":
-		return gotch.CPU, nil
-	case "cuda":
-		d := gotch.CudaIfAvailable()
-		if d == gotch.CPU {
-			return d, fmt.Errorf("-device cuda: libtorch sees no CUDA device")
-		}
-		return d, nil
-	}
-	return gotch.CudaIfAvailable(), nil
-}
-
-func deviceName(d gotch.Device) string {
-	if d == gotch.CPU {
-		return "cpu"
-	}
-	return fmt.Sprintf("cuda:%d", d.Value)
-}
+func (s *stopper) close() { s.Close() }

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sugarme/gotch"
-
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/llama/data"
 	"github.com/loraplus-go/loraplus/loraplus"
@@ -49,7 +47,7 @@ func evaluate(o *options, stdout, stderr io.Writer) error {
 	if err := nn.SetNumThreads(o.threads); err != nil {
 		return fmt.Errorf("-threads: %w", err)
 	}
-	dev, err := pickDevice(o.device)
+	dev, err := nn.ParseDevice(o.device)
 	if err != nil {
 		return err
 	}
@@ -92,7 +90,7 @@ func evaluate(o *options, stdout, stderr io.Writer) error {
 	}
 	res := resultFile{Model: o.model, Adapter: o.adapter, Tokenizer: tokPath, Data: o.dataDir, Split: o.split,
 		Shots: o.shots, MaxLen: maxLen, Limit: o.limit, Batch: o.batch, Pad: map[bool]string{false: "right", true: "left"}[o.padLeft],
-		Device: deviceName(dev), DType: o.dtype.String(), Threads: o.threads, ChoiceIDs: choices,
+		Device: nn.DeviceName(dev), DType: o.dtype.String(), Threads: o.threads, ChoiceIDs: choices,
 		LoadSeconds: time.Since(t0).Seconds()}
 	for i, id := range choices {
 		res.ChoiceTokens[i], _ = tok.Token(id)
@@ -157,27 +155,4 @@ func writeResults(path string, r *resultFile) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return f.Close()
-}
-
-// pickDevice resolves -device.
-func pickDevice(name string) (gotch.Device, error) {
-	switch name {
-	case "cpu":
-		return gotch.CPU, nil
-	case "cuda":
-		d := gotch.CudaIfAvailable()
-		if d == gotch.CPU {
-			return d, fmt.Errorf("-device cuda: libtorch sees no CUDA device")
-		}
-		return d, nil
-	}
-	return gotch.CudaIfAvailable(), nil
-}
-
-// deviceName names a device for the report.
-func deviceName(d gotch.Device) string {
-	if d == gotch.CPU {
-		return "cpu"
-	}
-	return fmt.Sprintf("cuda:%d", d.Value)
 }
