@@ -223,9 +223,8 @@ func TestLlamaCheckpointErrors(t *testing.T) {
 func TestLlamaCheckpointMemory(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if _, err := os.Stat("/proc/self/clear_refs"); err != nil {
-		t.Skip("peak RSS needs Linux /proc")
-	}
+	_, err := os.Stat("/proc/self/clear_refs")
+	require.NoError(t, err, "peak RSS needs Linux /proc")
 	oneThread(t)
 	cfg := llamaCkptConfig(8, false)
 	cfg.HiddenSize, cfg.IntermediateSize = 128, 344
