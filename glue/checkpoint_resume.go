@@ -45,7 +45,7 @@ func (t *Trainer) restore(dir string) error {
 	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
 		return fmt.Errorf("resume %s: rng_state: %w", dir, err)
 	}
-	if err := loadTrainable(t.lm, filepath.Join(dir, loraplus.AdapterWeightsFile)); err != nil {
+	if err := t.lm.LoadTrainable(filepath.Join(dir, loraplus.AdapterWeightsFile)); err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
 	tensors, meta, err := nn.ReadSafetensors(filepath.Join(dir, OptimizerFile))
@@ -62,36 +62,5 @@ func (t *Trainer) restore(dir string) error {
 	}
 	t.state = s
 	t.order = nil
-	return nil
-}
-
-// loadTrainable copies every trainable tensor of m (adapters and head) from a PEFT adapter file written by
-// SaveAdapter. Missing tensors and shape mismatches are errors naming them.
-func loadTrainable(m *loraplus.Model, path string) error {
-	st, err := nn.OpenSafetensors(path)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, p := range m.Params {
-		name := "base_model.model." + p.Name
-		info, ok := st.Tensors[name]
-		if !ok {
-			return fmt.Errorf("%s: missing tensor %q", path, name)
-		}
-		if got := p.Tensor.MustSize(); fmt.Sprint(got) != fmt.Sprint(info.Shape) {
-			return fmt.Errorf("%s: tensor %q has shape %v, model has %v", path, name, info.Shape, got)
-		}
-	}
-	for _, p := range m.Params {
-		src, err := st.Tensor("base_model.model." + p.Name)
-		if err != nil {
-			return err
-		}
-		dst := p.Tensor.MustDetach(false)
-		dst.Copy_(src)
-		dst.MustDrop()
-		src.MustDrop()
-	}
 	return nil
 }

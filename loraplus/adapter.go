@@ -275,3 +275,35 @@ func LoadAdapter(model any, dir string) (*Model, error) {
 	}
 	return m, nil
 }
+
+// LoadTrainable copies the values of every trainable tensor of m (adapters and extra tensors) from an
+// adapter_model.safetensors written by SaveAdapter, e.g. to resume training: the model is already wrapped with the
+// same settings. Missing tensors and shape mismatches are errors naming them, found before anything is copied.
+func (m *Model) LoadTrainable(path string) error {
+	st, err := nn.OpenSafetensors(path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, p := range m.Params {
+		name := peftPrefix + p.Name
+		info, ok := st.Tensors[name]
+		if !ok {
+			return fmt.Errorf("%s: missing tensor %q", path, name)
+		}
+		if got := p.Tensor.MustSize(); !nn.SameShape(got, info.Shape) {
+			return fmt.Errorf("%s: tensor %q has shape %v, model has %v", path, name, info.Shape, got)
+		}
+	}
+	for _, p := range m.Params {
+		src, err := st.Tensor(peftPrefix + p.Name)
+		if err != nil {
+			return err
+		}
+		dst := p.Tensor.MustDetach(false)
+		dst.Copy_(src)
+		dst.MustDrop()
+		src.MustDrop()
+	}
+	return nil
+}
