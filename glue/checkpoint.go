@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -206,4 +207,18 @@ func writeJSONFile(dir, name string, v any) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nn.WriteFileAtomic(filepath.Join(dir, name), append(data, '\n'))
+}
+
+// Advance moves the position one optimizer step on, in an epoch of epochBatches batches. At the end of an epoch
+// it starts the next one, records the shuffling RNG's state for it and reports true: the caller draws a new order.
+func (s *TrainerState) Advance(epochBatches int, pcg *rand.PCG) (epochDone bool) {
+	s.Step++
+	s.EpochStep++
+	if s.EpochStep < epochBatches {
+		return false
+	}
+	s.Epoch++
+	s.EpochStep = 0
+	s.RNG, _ = pcg.MarshalBinary()
+	return true
 }

@@ -23,15 +23,10 @@ func (t *Trainer) nextBatch() ([]int, error) {
 	return t.order[t.state.EpochStep], nil
 }
 
-// advance moves the position one step on; at the end of an epoch it records the RNG state for the next one.
+// advance moves the position one step on; a finished epoch drops its batch order.
 func (t *Trainer) advance() {
-	t.state.Step++
-	t.state.EpochStep++
-	if t.state.EpochStep == len(t.order) {
-		t.state.Epoch++
-		t.state.EpochStep = 0
+	if t.state.Advance(len(t.order), t.pcg) {
 		t.order = nil
-		t.state.RNG, _ = t.pcg.MarshalBinary()
 	}
 }
 
