@@ -77,7 +77,7 @@ func (t *Trainer) trainStep(idx []int, factor float64) (float64, error) {
 		labels.MustDrop()
 		return 0, err
 	}
-	loss := logits.CrossEntropyForLogits(labels)
+	loss := logits.MustCrossEntropyLoss(labels, ts.None, ts.ReductionMean, -100, 0, false)
 	logits.MustDrop()
 	labels.MustDrop()
 	v := loss.Float64Values()[0]

@@ -165,6 +165,7 @@ func (m *LlamaModel) checkpointed(st *llamaStep, head llamaHead, o LlamaBackward
 			return 0, err
 		}
 		llamaPushGrad(y, g)
+		g.MustDrop()
 		g = x.MustGrad(false)
 		x.MustDrop()
 	}

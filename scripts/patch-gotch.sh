@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Minimal fixes to gotch v0.9.1's bindings, applied by setup.sh to
-# the copy in .gotch, never to the module cache. Fixes 1 and 2 (ts/tensor-generated.go) are leaks that grow with every step.
+# the copy in .gotch, never to the module cache. Fixes 1 and 2 (ts/tensor-generated.go) are leaks that grow with every step;
+# fixes 4 and 5 (ts/tensor.go, further down) free a leaked temporary and drop the per-tensor GC ballast.
 #
 #  1. Every op allocates its output slot with C.malloc(0) and never frees it (upstream issue #115), about 32 bytes
 #     per op call; ops with more than 3 outputs also write past the end of that block. Fix: allocate 8 slots
@@ -27,3 +28,18 @@ lib="$dir/libtch/tensor.go"
 grep -q 'cretVal := C.at_grad_set_enabled(cbool)' "$lib" || { echo "patch-gotch: AtGradSetEnabled not found" >&2; exit 1; }
 sed -i '/cretVal := C.at_grad_set_enabled(cbool)/{n;s|return \*(\*int)(unsafe.Pointer(&cretVal))|return int(cretVal)|}' "$lib"
 grep -q 'return int(cretVal)' "$lib" || { echo "patch-gotch: AtGradSetEnabled patch failed" >&2; exit 1; }
+
+# 4. Tensor.Float64Values converts to float64 into a temporary tensor and never drops it (the drop is commented
+#    out upstream), so every call leaves a tensor to the finalizer. Fix: drop it.
+t="$dir/ts/tensor.go"
+grep -q '^	// float64Ts.MustDrop()$' "$t" || { echo "patch-gotch: Float64Values drop not found" >&2; exit 1; }
+sed -i 's|^	// float64Ts.MustDrop()$|	float64Ts.MustDrop()|' "$t"
+
+# 5. Every tensor wrapper carries a 100 KB Go allocation (bigStruct) whose only purpose is to make the Go GC run,
+#    and so finalizers free C tensors, more often. It costs a zeroed 100 KB allocation per op and 100 KB of
+#    resident Go heap per live tensor (≈200 MB for SmolLM2 with its adapters and optimizer state), plus GC work.
+#    This project frees its tensors deterministically (tests count the live tensors across steps), so the wrapper
+#    no longer allocates it; tensors left to the finalizer are still freed, at the next Go GC.
+grep -q '^	x.d = new(bigStruct)$' "$t" || { echo "patch-gotch: bigStruct allocation not found" >&2; exit 1; }
+sed -i 's|^	x.d = new(bigStruct)$|	// x.d (bigStruct, a 100 KB GC ballast) is not allocated: see scripts/patch-gotch.sh|' "$t"
+echo "patch-gotch: Float64Values drops its temporary; no 100 KB GC ballast per tensor" >&2
