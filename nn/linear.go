@@ -67,12 +67,18 @@ func (l *Linear) AddLoRA(cfg LoRAConfig, rng *rand.Rand) error {
 // Forward maps x [..., in] to [..., out]. train enables the adapter's dropout.
 func (l *Linear) Forward(x *ts.Tensor, train bool) *ts.Tensor {
 	var y *ts.Tensor
-	if l.Transposed {
+	switch {
+	case l.Transposed && l.Bias != nil:
+		// GPT-2's Conv1D: bias + x·W in one addmm over the flattened rows, as transformers computes it
+		s := x.MustSize()
+		rows := x.MustReshape([]int64{-1, s[len(s)-1]}, false)
+		y2 := l.Bias.MustAddmm(rows, l.Weight, false) // [N, out]
+		rows.MustDrop()
+		shape := append(s[:len(s)-1:len(s)-1], y2.MustSize()[1])
+		y = y2.MustView(shape, true)
+	case l.Transposed:
 		y = x.MustMatmul(l.Weight, false)
-		if l.Bias != nil {
-			y = y.MustAdd(l.Bias, true)
-		}
-	} else {
+	default:
 		b := l.Bias
 		if b == nil {
 			b = ts.None

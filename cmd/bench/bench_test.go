@@ -174,17 +174,17 @@ func TestFlagsAndPlan(t *testing.T) {
 		plan, err := o.Plan()
 		require.NoError(t, err)
 		require.Len(t, plan, 4)
-		assert.Equal(t, WorkerOptions{Row: "gpt2", Batch: 4, Seq: 128, Warmup: 1, Steps: 2, Threads: 2, GGUF: "m.gguf"}, plan[0].Opts)
-		assert.Equal(t, "B=4 T=128, 1 warm-up + 2 steps", plan[0].Title)
+		assert.Equal(t, WorkerOptions{Row: "gpt2", Batch: 8, Seq: 128, Warmup: 1, Steps: 5, Threads: 2, GGUF: "m.gguf"}, plan[0].Opts)
+		assert.Equal(t, "B=8 T=128, 1 warm-up + 5 steps", plan[0].Title)
 		assert.Contains(t, plan[0].Workload, "GPT-2-small shape")
 		assert.Equal(t, "tokens", plan[2].Unit)
 		mm := plan[3]
 		assert.Equal(t, "prompts", mm.Unit)
-		assert.Equal(t, WorkerOptions{Row: "mmlu", Batch: 1, Seq: 0, Warmup: 2, Steps: 8, Threads: 2, GGUF: "m.gguf",
+		assert.Equal(t, WorkerOptions{Row: "mmlu", Batch: 1, Seq: 0, Warmup: 2, Steps: 40, Threads: 2, GGUF: "m.gguf",
 			Prompts: "out/bench/mmlu_prompts.json"}, mm.Opts)
-		assert.Equal(t, []string{"-worker", "mmlu", "-batch", "1", "-seq", "0", "-warmup", "2", "-steps", "8", "-threads", "2",
+		assert.Equal(t, []string{"-worker", "mmlu", "-batch", "1", "-seq", "0", "-warmup", "2", "-steps", "40", "-threads", "2",
 			"-gguf", "m.gguf", "-prompt-file", "out/bench/mmlu_prompts.json"}, mm.Opts.Args())
-		assert.Equal(t, []string{"mmlu", "--batch", "1", "--seq", "0", "--warmup", "2", "--steps", "8", "--threads", "2",
+		assert.Equal(t, []string{"mmlu", "--batch", "1", "--seq", "0", "--warmup", "2", "--steps", "40", "--threads", "2",
 			"--gguf", "m.gguf", "--prompts", "out/bench/mmlu_prompts.json"}, mm.Opts.PeerArgs())
 	})
 	t.Run("quick keeps explicit flags", func(t *testing.T) {

@@ -19,7 +19,11 @@ type Result struct {
 	ItemsPerS float64 `json:"items_per_s"`  // tokens (training rows) or prompts (mmlu) per second
 	FirstStep float64 `json:"first_step_s"` // seconds from process start to the end of the first step
 	PeakRSSMB float64 `json:"peak_rss_mb"`  // peak resident set size (VmHWM), MiB
-	Answers   string  `json:"answers,omitempty"`
+	// CgoPerStep and TensorsPerStep count, for this project's worker only, the calls into C and the tensor
+	// handles made per measured step.
+	CgoPerStep     float64 `json:"cgo_calls_per_step,omitempty"`
+	TensorsPerStep float64 `json:"tensors_per_step,omitempty"`
+	Answers        string  `json:"answers,omitempty"`
 	Error     string  `json:"error,omitempty"` // set when the workload could not run
 }
 

@@ -13,6 +13,9 @@ type Stats struct {
 	ItemsPerS float64 `json:"items_per_s"`
 	FirstStep float64 `json:"first_step_s"`
 	PeakRSSMB float64 `json:"peak_rss_mb"`
+	// CgoPerStep and TensorsPerStep are counted in this project's worker only (0 for the peer).
+	CgoPerStep     float64 `json:"cgo_calls_per_step,omitempty"`
+	TensorsPerStep float64 `json:"tensors_per_step,omitempty"`
 }
 
 // Summarize takes the median of every metric over results.
@@ -29,6 +32,9 @@ func Summarize(results []Result) Stats {
 		ItemsPerS: col(func(r Result) float64 { return r.ItemsPerS }),
 		FirstStep: col(func(r Result) float64 { return r.FirstStep }),
 		PeakRSSMB: col(func(r Result) float64 { return r.PeakRSSMB }),
+
+		CgoPerStep:     col(func(r Result) float64 { return r.CgoPerStep }),
+		TensorsPerStep: col(func(r Result) float64 { return r.TensorsPerStep }),
 	}
 }
 
@@ -79,10 +85,15 @@ func WriteTable(w io.Writer, rows []RowReport) error {
 		return err
 	}
 	for _, r := range rows {
-		if r.Workload != "" {
-			if _, err := fmt.Fprintf(w, "%s: %s\n", r.Row, r.Workload); err != nil {
-				return err
-			}
+		if r.Workload == "" {
+			continue
+		}
+		line := r.Row + ": " + r.Workload
+		if r.ProjMed != nil && r.ProjMed.CgoPerStep > 0 {
+			line += fmt.Sprintf(" (project, per step: %.0f cgo calls, %.0f tensors)", r.ProjMed.CgoPerStep, r.ProjMed.TensorsPerStep)
+		}
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
 		}
 	}
 	return nil

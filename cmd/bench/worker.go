@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/sugarme/gotch/ts"
 )
 
 // WorkerOptions describe one workload run in a worker process; the orchestrator passes the same values to the
@@ -75,6 +77,7 @@ func runWorker(o WorkerOptions, start time.Time) Result {
 			return fail(err)
 		}
 	}
+	cgo0, tensors0 := runtime.NumCgoCall(), atomic.LoadInt64(&ts.TensorCount)
 	t0 := time.Now()
 	for i := 0; i < o.Steps; i++ {
 		if err := step(); err != nil {
@@ -82,6 +85,8 @@ func runWorker(o WorkerOptions, start time.Time) Result {
 		}
 	}
 	r.Seconds = time.Since(t0).Seconds()
+	r.CgoPerStep = float64(runtime.NumCgoCall()-cgo0) / float64(o.Steps)
+	r.TensorsPerStep = float64(atomic.LoadInt64(&ts.TensorCount)-tensors0) / float64(o.Steps)
 	r.StepsPerS = float64(o.Steps) / r.Seconds
 	r.ItemsPerS = float64(o.Steps*w.perStep) / r.Seconds
 	r.FirstStep = first.Seconds()
