@@ -88,10 +88,7 @@ func (l *Linear) Forward(x *ts.Tensor, train bool) *ts.Tensor {
 	if l.LoRA == nil || l.merged {
 		return y
 	}
-	d := l.LoRA.update(x, train)
-	out := y.MustAdd(d, true)
-	d.MustDrop()
-	return out
+	return l.LoRA.addTo(y, x, train)
 }
 
 // Merged reports whether the adapter is folded into the weight.

@@ -123,8 +123,11 @@ func (l *LoRA) Delta() *ts.Tensor {
 	return d
 }
 
-// update returns s·B(A(dropout(x))) for x [..., in] in x's dtype; the adapter computes in fp32.
-func (l *LoRA) update(x *ts.Tensor, train bool) *ts.Tensor {
+// addTo returns y + s·B(A(dropout(x))) for the frozen layer's output y [..., out] and its input x [..., in],
+// consuming y. The adapter computes in fp32. When y is fp32 too, s scales the narrow x·Aᵀ [N, r] and B's product
+// is accumulated into y by one addmm, so no [N, out] temporary is made; otherwise the update is computed, cast to
+// y's dtype and added.
+func (l *LoRA) addTo(y, x *ts.Tensor, train bool) *ts.Tensor {
 	h := x
 	if x.DType() != l.A.DType() {
 		h = x.MustTotype(l.A.DType(), false)
@@ -136,15 +139,26 @@ func (l *LoRA) update(x *ts.Tensor, train bool) *ts.Tensor {
 		}
 		h = d
 	}
-	xa := ts.MustLinear(h, l.A, ts.None)
+	xa := ts.MustLinear(h, l.A, ts.None) // [..., r]
 	if h != x {
 		h.MustDrop()
 	}
-	out := ts.MustLinear(xa, l.B, ts.None)
-	xa.MustDrop()
-	out = out.MustMulScalar(ts.FloatScalar(l.Scale), true)
-	if out.DType() != x.DType() {
-		out = out.MustTotype(x.DType(), true)
+	if l.Scale != 1 {
+		xa = xa.MustMulScalar(ts.FloatScalar(l.Scale), true)
 	}
+	if y.DType() != l.B.DType() {
+		d := ts.MustLinear(xa, l.B, ts.None).MustTotype(y.DType(), true)
+		xa.MustDrop()
+		out := y.MustAdd(d, true)
+		d.MustDrop()
+		return out
+	}
+	shape := y.MustSize()
+	y2 := y.MustReshape([]int64{-1, shape[len(shape)-1]}, true)
+	xa2 := xa.MustReshape([]int64{-1, l.Rank()}, true)
+	bt := l.B.MustT(false) // [r, out], a view
+	out := y2.MustAddmm(xa2, bt, true).MustView(shape, true)
+	xa2.MustDrop()
+	bt.MustDrop()
 	return out
 }
