@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 )
@@ -59,7 +60,7 @@ func (t *Trainer) trainStep(idx []int, factor float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := SeedLibtorch(stepSeed(t.cfg.Seed, t.state.Step)); err != nil {
+	if err := nn.ManualSeed(nn.MixSeed(t.cfg.Seed, t.state.Step)); err != nil {
 		return 0, err
 	}
 	ids, mask, labels := t.toTensors(b)

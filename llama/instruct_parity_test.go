@@ -12,7 +12,6 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
-	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/llama/data"
 	"github.com/loraplus-go/loraplus/loraplus"
@@ -65,7 +64,7 @@ func TestInstructParity(t *testing.T) {
 	lc.Rank, lc.Alpha = 4, 16
 	lm, err := loraplus.Wrap(m, lc)
 	require.NoError(t, err)
-	require.NoError(t, glue.SeedLibtorch(3))
+	require.NoError(t, nn.ManualSeed(3))
 	for _, p := range lm.Params {
 		if p.Kind == loraplus.KindLoRAB { // B = 0 would leave A without gradient
 			r := ts.MustRandn(p.Tensor.MustSize(), gotch.Float, gotch.CPU).MustMulScalar(ts.FloatScalar(0.1), true)

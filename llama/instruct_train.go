@@ -274,7 +274,7 @@ func (t *InstructTrainer) TrainStep(idx []int, factor float64) (float64, error) 
 		batch[i] = t.data[k]
 		t.tokens += len(t.data[k].InputIDs)
 	}
-	if err := glue.SeedLibtorch(instructStepSeed(t.cfg.Seed, t.state.Step)); err != nil {
+	if err := nn.ManualSeed(nn.MixSeed(t.cfg.Seed, t.state.Step)); err != nil {
 		return 0, err
 	}
 	ids, mask, labels := InstructBatch(batch, t.padID)
@@ -310,12 +310,12 @@ func (t *InstructTrainer) checkpointedStep(ids, mask, labels *ts.Tensor, factor 
 		labels.MustDrop()
 	}()
 	step := t.state.Step + 1
-	seed := instructStepSeed(t.cfg.Seed, t.state.Step)
+	seed := nn.MixSeed(t.cfg.Seed, t.state.Step)
 	t.opt.ZeroGrad()
 	v, err := t.model.LossAndBackward(ids, mask, func(logits *ts.Tensor) *ts.Tensor {
 		return nn.LlamaCausalLMLoss(logits, labels)
 	}, nn.LlamaBackwardOptions{Train: true, Checkpoint: true, Reseed: func(layer int) error {
-		return glue.SeedLibtorch(instructStepSeed(seed, layer))
+		return nn.ManualSeed(nn.MixSeed(seed, layer))
 	}})
 	if err != nil {
 		return 0, fmt.Errorf("llama: train: step %d: %w", step, err)
@@ -342,13 +342,4 @@ func (t *InstructTrainer) finishStep(v, factor float64) (float64, error) {
 	}
 	t.state.LastLoss = v
 	return v, nil
-}
-
-// instructStepSeed mixes the run's seed and a step number into a libtorch seed (SplitMix64's finaliser), so
-// that dropout is repeatable and a resumed run draws the masks of the uninterrupted one.
-func instructStepSeed(seed uint64, step int) uint64 {
-	z := seed + 0x9e3779b97f4a7c15*uint64(step+1)
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return (z ^ (z >> 31)) & (1<<63 - 1)
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
-	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/nn"
 )
 
@@ -97,7 +96,7 @@ func llamaCkptBatch(rng *rand.Rand, B, T, vocab int) (ids, mask, labels *ts.Tens
 
 // llamaReseed seeds libtorch per layer from a step seed, as a trainer does.
 func llamaReseed(step uint64) func(int) error {
-	return func(layer int) error { return glue.SeedLibtorch(step*1000 + uint64(layer)) }
+	return func(layer int) error { return nn.ManualSeed(step*1000 + uint64(layer)) }
 }
 
 // TestLlamaCheckpointEqualsFullGraph checks that gradient checkpointing gives the loss and every adapter
@@ -160,7 +159,7 @@ func TestLlamaCheckpointEqualsFullGraph(t *testing.T) {
 			ids, mask, labels := llamaCkptBatch(newRNG(3), 2, 12, cfg.VocabSize)
 			defer func() { ids.MustDrop(); mask.MustDrop(); labels.MustDrop() }()
 			run := func(ckpt bool) (float64, map[string][]float64) {
-				require.NoError(t, glue.SeedLibtorch(99))
+				require.NoError(t, nn.ManualSeed(99))
 				loss, err := step(ids, mask, labels, nn.LlamaBackwardOptions{Train: true, Checkpoint: ckpt, Reseed: llamaReseed(5)})
 				require.NoError(t, err)
 				return loss, llamaGrads(t, params)
@@ -189,7 +188,7 @@ func TestLlamaCheckpointNeedsReseed(t *testing.T) {
 	a := map[string]*ts.Tensor{"q": adapters["model.layers.0.self_attn.q_proj"].A}
 	ids, mask, labels := llamaCkptBatch(newRNG(3), 2, 12, cfg.VocabSize)
 	run := func(ckpt bool, reseed func(int) error) []float64 {
-		require.NoError(t, glue.SeedLibtorch(99))
+		require.NoError(t, nn.ManualSeed(99))
 		_, err := m.LossAndBackward(ids, mask, func(l *ts.Tensor) *ts.Tensor { return nn.LlamaCausalLMLoss(l, labels) },
 			nn.LlamaBackwardOptions{Train: true, Checkpoint: ckpt, Reseed: reseed})
 		require.NoError(t, err)

@@ -1,4 +1,4 @@
-package glue
+package nn
 
 // #cgo LDFLAGS: -ldl
 // #include <dlfcn.h>
@@ -25,19 +25,21 @@ import "C"
 
 import "fmt"
 
-// SeedLibtorch seeds libtorch's random generators (CPU and CUDA), which draw the dropout masks; gotch has no
-// binding for torch.manual_seed. The trainer reseeds before every step from the run's seed and the step number,
-// so dropout is repeatable and a resumed run draws the masks the uninterrupted run would have drawn.
-func SeedLibtorch(seed uint64) error {
+// ManualSeed seeds libtorch's random generators (CPU and CUDA), which draw dropout masks and random inits, as
+// torch.manual_seed does; gotch has no binding for it. It reaches libtorch's default CPU generator by symbol
+// (dlsym), relying on at::Generator holding one pointer to its implementation, as in libtorch 2.1.
+func ManualSeed(seed uint64) error {
 	if C.seed_libtorch(C.uint64_t(seed)) != 0 {
 		return fmt.Errorf("libtorch's default CPU generator is not reachable in this process")
 	}
 	return nil
 }
 
-// stepSeed mixes the run's seed and a step number into a libtorch seed (SplitMix64's finaliser).
-func stepSeed(seed uint64, step int) uint64 {
-	z := seed + 0x9e3779b97f4a7c15*uint64(step+1)
+// MixSeed mixes a run's seed and a counter (a step, a layer) into a new seed with SplitMix64's finaliser, so that
+// trainers can reseed libtorch before every step (and every recomputed layer) and draw the same dropout masks
+// again after a resume.
+func MixSeed(seed uint64, n int) uint64 {
+	z := seed + 0x9e3779b97f4a7c15*uint64(n+1)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return (z ^ (z >> 31)) & (1<<63 - 1)
