@@ -24,7 +24,7 @@ type Result struct {
 	CgoPerStep     float64 `json:"cgo_calls_per_step,omitempty"`
 	TensorsPerStep float64 `json:"tensors_per_step,omitempty"`
 	Answers        string  `json:"answers,omitempty"`
-	Error     string  `json:"error,omitempty"` // set when the workload could not run
+	Error          string  `json:"error,omitempty"` // set when the workload could not run
 }
 
 // ParseResult finds the worker's JSON line in its standard output (the last line that starts with "{") and

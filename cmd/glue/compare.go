@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/loraplus/plot"
 	"github.com/loraplus-go/loraplus/nn"
@@ -24,7 +25,7 @@ type compareRun struct {
 // runCompare trains LoRA (ratio 1) and LoRA+ (-ratio) with the same lr_A and everything else equal, into
 // OUT/compare/ratio-R/, and draws OUT/compare/compare.png: dev accuracy over steps for both (the paper's
 // Figure 7).
-func runCompare(s *session, st *stopper) error {
+func runCompare(s *session, st *cli.Stopper) error {
 	dir := filepath.Join(s.o.out, "compare")
 	metric := s.data.Evals[0].Name + "/acc"
 	var runs []compareRun

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -76,7 +77,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("train, interrupt by signal, resume", func(t *testing.T) {
 		out := t.TempDir()
 		var stdout, stderr bytes.Buffer
-		require.Equal(t, exitOK, run(quick(model, tok, data, out, "-max-steps", "4"), &stdout, &stderr), stderr.String())
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out, "-max-steps", "4"), &stdout, &stderr), stderr.String())
 		assert.Contains(t, stdout.String(), "LoRA+ plan (lr_A 0.0002, ratio 16, lr_B 0.0032)")
 		assert.Contains(t, stdout.String(), "transformer.h.0.attn.c_attn.lora_B.weight")
 		assert.Contains(t, stdout.String(), "score.weight")
@@ -99,8 +100,8 @@ func TestEndToEnd(t *testing.T) {
 		require.NoError(t, err)
 		s, err := newSession(o, &stdout, &stderr)
 		require.NoError(t, err)
-		st := newStopper(&stderr)
-		defer st.close()
+		st := cli.NewStopper("glue", &stderr)
+		defer st.Close()
 		require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
 		require.Eventually(t, st.Signalled, 5*time.Second, 10*time.Millisecond)
 		_, err = s.train(st, s.lr, o.ratio, out2, "", false)
@@ -108,7 +109,7 @@ func TestEndToEnd(t *testing.T) {
 		assert.DirExists(t, filepath.Join(out2, "checkpoint-0"))
 
 		stderr.Reset()
-		require.Equal(t, exitOK, run(quick(model, tok, data, out2, "-max-steps", "4", "-resume", "latest"), &stdout, &stderr), stderr.String())
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out2, "-max-steps", "4", "-resume", "latest"), &stdout, &stderr), stderr.String())
 		js, err = os.ReadFile(filepath.Join(out2, glue.MetricsFile))
 		require.NoError(t, err)
 		var res2 glue.Result
@@ -127,10 +128,10 @@ func TestEndToEnd(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(bad, "dev_matched.tsv"), dev, 0o644))
 		var stdout, stderr bytes.Buffer
-		assert.Equal(t, exitError, run(quick(model, tok, bad, t.TempDir(), "-max-steps", "1"), &stdout, &stderr))
+		assert.Equal(t, cli.ExitError, run(quick(model, tok, bad, t.TempDir(), "-max-steps", "1"), &stdout, &stderr))
 		assert.Contains(t, stderr.String(), "train.tsv:4: got 1 tab-separated fields")
 		stdout.Reset()
-		assert.Equal(t, exitOK, run(quick(model, tok, bad, t.TempDir(), "-max-steps", "1", "-bad-rows", "skip"), &stdout, &stderr), stderr.String())
+		assert.Equal(t, cli.ExitOK, run(quick(model, tok, bad, t.TempDir(), "-max-steps", "1", "-bad-rows", "skip"), &stdout, &stderr), stderr.String())
 		assert.Contains(t, stdout.String(), "skipped 1 malformed rows")
 		assert.Contains(t, stdout.String(), "train.tsv:4")
 	})
@@ -140,7 +141,7 @@ func TestEndToEnd(t *testing.T) {
 		out := t.TempDir()
 		var stdout, stderr bytes.Buffer
 		args := quick(rmodel, rtok, data, out, "-max-steps", "2", "-freeze-head", "classifier.dense.weight,classifier.dense.bias")
-		require.Equal(t, exitOK, run(args, &stdout, &stderr), stderr.String())
+		require.Equal(t, cli.ExitOK, run(args, &stdout, &stderr), stderr.String())
 		assert.Contains(t, stdout.String(), "LoRA+ plan (lr_A 5e-05, ratio 16, lr_B 0.0008)")
 		assert.Contains(t, stdout.String(), "attention.self.value.lora_B.weight")
 		assert.NotContains(t, stdout.String(), "classifier.dense.weight")
@@ -155,7 +156,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("sweep and compare", func(t *testing.T) {
 		out := t.TempDir()
 		var stdout, stderr bytes.Buffer
-		require.Equal(t, exitOK, run(quick(model, tok, data, out, "-max-steps", "2", "-sweep", "1e-4,1e-3:1e-3"), &stdout, &stderr), stderr.String())
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out, "-max-steps", "2", "-sweep", "1e-4,1e-3:1e-3"), &stdout, &stderr), stderr.String())
 		assert.FileExists(t, filepath.Join(out, "sweep", "heatmap.png"))
 		js, err := os.ReadFile(filepath.Join(out, "sweep", "sweep.json"))
 		require.NoError(t, err)
@@ -165,7 +166,7 @@ func TestEndToEnd(t *testing.T) {
 		assert.InDelta(t, 10.0, sw.Cells[0].Ratio, 1e-9)
 		assert.GreaterOrEqual(t, sw.Cells[1].Final, 0.0)
 
-		require.Equal(t, exitOK, run(quick(model, tok, data, out, "-max-steps", "2", "-compare"), &stdout, &stderr), stderr.String())
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out, "-max-steps", "2", "-compare"), &stdout, &stderr), stderr.String())
 		assert.FileExists(t, filepath.Join(out, "compare", "compare.png"))
 		js, err = os.ReadFile(filepath.Join(out, "compare", "compare.json"))
 		require.NoError(t, err)

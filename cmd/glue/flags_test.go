@@ -4,6 +4,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/nn"
 	"github.com/stretchr/testify/assert"
@@ -93,7 +94,7 @@ func TestParseFlagsErrors(t *testing.T) {
 }
 
 func TestRunUsageErrors(t *testing.T) {
-	assert.Equal(t, exitUsage, run([]string{"-task", "cola"}, io.Discard, io.Discard))
-	assert.Equal(t, exitOK, run([]string{"-h"}, io.Discard, io.Discard))
-	assert.Equal(t, exitError, run([]string{"-model", t.TempDir()}, io.Discard, io.Discard), "no config.json")
+	assert.Equal(t, cli.ExitUsage, run([]string{"-task", "cola"}, io.Discard, io.Discard))
+	assert.Equal(t, cli.ExitOK, run([]string{"-h"}, io.Discard, io.Discard))
+	assert.Equal(t, cli.ExitError, run([]string{"-model", t.TempDir()}, io.Discard, io.Discard), "no config.json")
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,7 +79,7 @@ func TestLlamaEndToEnd(t *testing.T) {
 	args := []string{"-task", "mnli", "-ratio", "16", "-model", model, "-tokenizer", tok, "-data", data, "-out", out,
 		"-device", "cpu", "-batch", "4", "-max-len", "64", "-pad-longest", "-limit-train", "16", "-limit-eval", "8",
 		"-max-steps", "2", "-eval-every", "1", "-save-every", "1"}
-	require.Equal(t, exitOK, run(args, &stdout, &stderr), stderr.String())
+	require.Equal(t, cli.ExitOK, run(args, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "(llama)")
 	assert.Contains(t, stdout.String(), "LoRA+ plan (lr_A 0.0001, ratio 16, lr_B 0.0016)")
 	for _, name := range []string{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"} {

@@ -14,15 +14,11 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
 
-	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/nn"
 )
 
@@ -31,39 +27,15 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit statuses.
-const (
-	exitOK          = 0
-	exitError       = 1
-	exitUsage       = 2
-	exitInterrupted = 130
-)
-
 // run executes the command and returns its exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "glue:", err)
-		return exitUsage
-	}
-	st := newStopper(stderr)
-	defer st.close()
-	err = dispatch(o, st, stdout, stderr)
-	switch {
-	case errors.Is(err, glue.ErrInterrupted):
-		fmt.Fprintln(stderr, "glue:", err)
-		return exitInterrupted
-	case err != nil:
-		fmt.Fprintln(stderr, "glue:", err)
-		return exitError
-	}
-	return exitOK
+	parse := func(args []string) (*options, error) { return parseFlags(args, stderr) }
+	return cli.Main("glue", args, stderr, parse, func(o *options, st *cli.Stopper) error {
+		return dispatch(o, st, stdout, stderr)
+	})
 }
 
-func dispatch(o *options, st *stopper, stdout, stderr io.Writer) error {
+func dispatch(o *options, st *cli.Stopper, stdout, stderr io.Writer) error {
 	if o.threads > 0 {
 		if err := nn.SetNumThreads(o.threads); err != nil {
 			return err
@@ -82,25 +54,3 @@ func dispatch(o *options, st *stopper, stdout, stderr io.Writer) error {
 	_, err = s.train(st, s.lr, o.ratio, o.out, o.resume, true)
 	return err
 }
-
-// stopper checkpoints the running trainer on SIGINT or SIGTERM; a second signal exits at once.
-type stopper struct{ *glue.Interrupts }
-
-func newStopper(stderr io.Writer) *stopper {
-	return &stopper{glue.NotifyInterrupts(
-		func(sig os.Signal) {
-			fmt.Fprintf(stderr, "\nglue: %v: finishing this step and writing a checkpoint (press again to quit at once)\n", sig)
-		},
-		func(sig os.Signal) {
-			fmt.Fprintf(stderr, "\nglue: %v again: exiting without a checkpoint\n", sig)
-			os.Exit(exitInterrupted)
-		})}
-}
-
-// run runs tr, stopping it at once when a signal came earlier.
-func (s *stopper) run(tr *glue.Trainer) (*glue.Result, error) {
-	defer s.Watch(tr)()
-	return tr.Run(context.Background())
-}
-
-func (s *stopper) close() { s.Close() }

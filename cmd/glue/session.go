@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch"
@@ -76,7 +78,7 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 }
 
 // train loads a fresh model and trains it at (lrA, lrA·ratio) into out; printPlan prints the LoRA+ plan.
-func (s *session) train(st *stopper, lrA, ratio float64, out, resume string, printPlan bool) (*glue.Result, error) {
+func (s *session) train(st *cli.Stopper, lrA, ratio float64, out, resume string, printPlan bool) (*glue.Result, error) {
 	model, err := loadModel(s.o, s.dev, s.tok, s.kind)
 	if err != nil {
 		return nil, err
@@ -92,7 +94,9 @@ func (s *session) train(st *stopper, lrA, ratio float64, out, resume string, pri
 	if pos := tr.State(); pos.Step > 0 {
 		fmt.Fprintf(s.stdout, "resumed at step %d (epoch %d, batch %d)\n", pos.Step, pos.Epoch, pos.EpochStep)
 	}
-	res, err := st.run(tr)
+	release := st.Watch(tr)
+	res, err := tr.Run(context.Background())
+	release()
 	if err != nil {
 		return res, err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,7 +51,7 @@ func TestCtrlC(t *testing.T) {
 	err = cmd.Wait()
 	var exit *exec.ExitError
 	require.True(t, errors.As(err, &exit), "want a non-zero exit, got %v\n%s", err, log.String())
-	assert.Equal(t, exitInterrupted, exit.ExitCode(), log.String())
+	assert.Equal(t, cli.ExitInterrupted, exit.ExitCode(), log.String())
 	assert.Contains(t, log.String(), "finishing this step and writing a checkpoint")
 	assert.Contains(t, log.String(), "training interrupted at step")
 	dir, err := glue.ResolveCheckpoint(out, "latest")

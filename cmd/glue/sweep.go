@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/loraplus/plot"
 )
@@ -49,7 +50,7 @@ func sweepAxes(o *options, lr float64) ([]float64, []float64) {
 // runSweep trains every cell of the grid into OUT/sweep/ and draws OUT/sweep/heatmap.png: the final dev
 // accuracy over (lr_A, lr_B), the best cell outlined, the lr_A = lr_B diagonal dashed. A diverged run is a
 // grey cell. An interruption stops the sweep after writing what is done.
-func runSweep(s *session, st *stopper) error {
+func runSweep(s *session, st *cli.Stopper) error {
 	xs, ys := sweepAxes(s.o, s.lr)
 	dir := filepath.Join(s.o.out, "sweep")
 	metric := s.data.Evals[0].Name + "/acc"

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/loraplus"
@@ -108,7 +109,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("train, interrupt by signal, resume", func(t *testing.T) {
 		out := t.TempDir()
 		var stdout, stderr bytes.Buffer
-		require.Equal(t, exitOK, run(quick(model, tok, data, out), &stdout, &stderr), stderr.String())
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out), &stdout, &stderr), stderr.String())
 		assert.Contains(t, stdout.String(), "LoRA+ plan (lr_A 0.0002, ratio 16, lr_B 0.0032)")
 		assert.Contains(t, stdout.String(), "model.layers.1.mlp.down_proj.lora_B.weight")
 		assert.Contains(t, stderr.String(), "train 100%")
@@ -131,8 +132,8 @@ func TestEndToEnd(t *testing.T) {
 		out2 := t.TempDir()
 		o, err := parseFlags(quick(model, tok, data, out2), &stderr)
 		require.NoError(t, err)
-		st := newStopper(&stderr)
-		defer st.close()
+		st := cli.NewStopper("llama", &stderr)
+		defer st.Close()
 		require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
 		require.Eventually(t, st.Signalled, 5*time.Second, 10*time.Millisecond)
 		_, err = train(o, st, &stdout, &stderr)
@@ -141,7 +142,7 @@ func TestEndToEnd(t *testing.T) {
 
 		// Resume runs the remaining steps and ends as the straight run.
 		stdout.Reset()
-		require.Equal(t, exitOK, run(quick(model, tok, data, out2, "-resume", "latest"), &stdout, &stderr), stderr.String())
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out2, "-resume", "latest"), &stdout, &stderr), stderr.String())
 		res2 := readResult(t, out2)
 		assert.InDelta(t, res.LastLoss, res2.LastLoss, 1e-5)
 		a, b := readAdapter(t, filepath.Join(out, "checkpoint-3")), readAdapter(t, filepath.Join(out2, "checkpoint-3"))
@@ -154,11 +155,11 @@ func TestEndToEnd(t *testing.T) {
 		}
 
 		// A resume from the middle (checkpoint-2 of the straight run) too.
-		require.Equal(t, exitOK, run(quick(model, tok, data, out, "-resume", filepath.Join(out, "checkpoint-2")), &stdout, &stderr), stderr.String())
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out, "-resume", filepath.Join(out, "checkpoint-2")), &stdout, &stderr), stderr.String())
 		assert.InDelta(t, res.LastLoss, readResult(t, out).LastLoss, 1e-5)
 
 		// A changed setting is refused on resume.
-		assert.Equal(t, exitError, run(quick(model, tok, data, out2, "-resume", "latest", "-lr", "1e-3"), &stdout, &stderr))
+		assert.Equal(t, cli.ExitError, run(quick(model, tok, data, out2, "-resume", "latest", "-lr", "1e-3"), &stdout, &stderr))
 		assert.Contains(t, stderr.String(), `setting "lr"`)
 	})
 
@@ -170,10 +171,10 @@ func TestEndToEnd(t *testing.T) {
 		bad := filepath.Join(t.TempDir(), "bad.jsonl")
 		require.NoError(t, os.WriteFile(bad, []byte(strings.Join(lines, "")), 0o644))
 		var stdout, stderr bytes.Buffer
-		assert.Equal(t, exitError, run(quick(model, tok, bad, t.TempDir(), "-max-steps", "1"), &stdout, &stderr))
+		assert.Equal(t, cli.ExitError, run(quick(model, tok, bad, t.TempDir(), "-max-steps", "1"), &stdout, &stderr))
 		assert.Contains(t, stderr.String(), "bad.jsonl:3: inputs")
 		stdout.Reset()
-		require.Equal(t, exitOK, run(quick(model, tok, bad, t.TempDir(), "-max-steps", "1", "-bad-rows", "skip"), &stdout, &stderr), stderr.String())
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, bad, t.TempDir(), "-max-steps", "1", "-bad-rows", "skip"), &stdout, &stderr), stderr.String())
 		assert.Contains(t, stdout.String(), "skipped 1 malformed rows")
 		assert.Contains(t, stdout.String(), "bad.jsonl:3")
 	})

@@ -13,8 +13,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/sugarme/gotch"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/nn"
@@ -32,40 +31,17 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit statuses.
-const (
-	exitOK          = 0
-	exitError       = 1
-	exitUsage       = 2
-	exitInterrupted = 130
-)
-
 // run executes the command and returns its exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "llama:", err)
-		return exitUsage
-	}
-	st := newStopper(stderr)
-	defer st.close()
-	_, err = train(o, st, stdout, stderr)
-	switch {
-	case errors.Is(err, glue.ErrInterrupted):
-		fmt.Fprintln(stderr, "llama:", err)
-		return exitInterrupted
-	case err != nil:
-		fmt.Fprintln(stderr, "llama:", err)
-		return exitError
-	}
-	return exitOK
+	parse := func(args []string) (*options, error) { return parseFlags(args, stderr) }
+	return cli.Main("llama", args, stderr, parse, func(o *options, st *cli.Stopper) error {
+		_, err := train(o, st, stdout, stderr)
+		return err
+	})
 }
 
 // train loads the tokenizer, data and model and runs the trainer.
-func train(o *options, st *stopper, stdout, stderr io.Writer) (*llama.InstructResult, error) {
+func train(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*llama.InstructResult, error) {
 	if o.threads > 0 {
 		if err := nn.SetNumThreads(o.threads); err != nil {
 			return nil, err
@@ -107,7 +83,9 @@ func train(o *options, st *stopper, stdout, stderr io.Writer) (*llama.InstructRe
 	if pos := tr.State(); pos.Step > 0 {
 		fmt.Fprintf(stdout, "resumed at step %d (epoch %d, batch %d)\n", pos.Step, pos.Epoch, pos.EpochStep)
 	}
-	res, err := st.run(tr)
+	release := st.Watch(tr)
+	res, err := tr.Run(context.Background())
+	release()
 	if err != nil {
 		return res, err
 	}
@@ -115,25 +93,3 @@ func train(o *options, st *stopper, stdout, stderr io.Writer) (*llama.InstructRe
 	fmt.Fprintf(stdout, "final metrics (%s/%s):\n%s\n", cfg.Out, glue.MetricsFile, js)
 	return res, nil
 }
-
-// stopper checkpoints the running trainer on SIGINT or SIGTERM; a second signal exits at once.
-type stopper struct{ *glue.Interrupts }
-
-func newStopper(stderr io.Writer) *stopper {
-	return &stopper{glue.NotifyInterrupts(
-		func(sig os.Signal) {
-			fmt.Fprintf(stderr, "\nllama: %v: finishing this step and writing a checkpoint (press again to quit at once)\n", sig)
-		},
-		func(sig os.Signal) {
-			fmt.Fprintf(stderr, "\nllama: %v again: exiting without a checkpoint\n", sig)
-			os.Exit(exitInterrupted)
-		})}
-}
-
-// run runs tr, stopping it at once when a signal came earlier.
-func (s *stopper) run(tr *llama.InstructTrainer) (*llama.InstructResult, error) {
-	defer s.Watch(tr)()
-	return tr.Run(context.Background())
-}
-
-func (s *stopper) close() { s.Close() }

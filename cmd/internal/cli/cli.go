@@ -1,0 +1,63 @@
+// Package cli holds what the commands share: their exit statuses, the wrapper that turns a command's error into
+// one, and the Ctrl-C handling of the training commands (finish the step, write a checkpoint, exit 130).
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/loraplus-go/loraplus/glue"
+)
+
+// Exit statuses of the commands.
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130 // 128 + SIGINT, as shells report a Ctrl-C
+)
+
+// Main runs the command name: parse reads args (-h gives ExitOK, any other error ExitUsage), then do runs the
+// command with a Stopper watching for SIGINT and SIGTERM. An error wrapping glue.ErrInterrupted gives
+// ExitInterrupted, any other ExitError. Errors are printed on stderr as "name: error".
+func Main[O any](name string, args []string, stderr io.Writer, parse func([]string) (O, error), do func(O, *Stopper) error) int {
+	o, err := parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitUsage
+	}
+	st := NewStopper(name, stderr)
+	defer st.Close()
+	err = do(o, st)
+	switch {
+	case errors.Is(err, glue.ErrInterrupted):
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitInterrupted
+	case err != nil:
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitError
+	}
+	return ExitOK
+}
+
+// Stopper stops the watched trainer on SIGINT or SIGTERM, so that it finishes its step and writes a checkpoint;
+// a second signal exits at once with ExitInterrupted.
+type Stopper struct{ *glue.Interrupts }
+
+// NewStopper starts watching for signals; messages go to stderr under the command's name.
+func NewStopper(name string, stderr io.Writer) *Stopper {
+	return &Stopper{glue.NotifyInterrupts(
+		func(sig os.Signal) {
+			fmt.Fprintf(stderr, "\n%s: %v: finishing this step and writing a checkpoint (press again to quit at once)\n", name, sig)
+		},
+		func(sig os.Signal) {
+			fmt.Fprintf(stderr, "\n%s: %v again: exiting without a checkpoint\n", name, sig)
+			os.Exit(ExitInterrupted)
+		})}
+}

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/loraplus-go/loraplus/glue"
+)
+
+func TestMainExitStatuses(t *testing.T) {
+	cases := []struct {
+		name     string
+		parseErr error
+		runErr   error
+		want     int
+		stderr   string
+	}{
+		{"ok", nil, nil, ExitOK, ""},
+		{"help", flag.ErrHelp, nil, ExitOK, ""},
+		{"bad flags", errors.New("-task: unknown task"), nil, ExitUsage, "cmd: -task: unknown task\n"},
+		{"failure", nil, errors.New("data.tsv:3: 2 columns"), ExitError, "cmd: data.tsv:3: 2 columns\n"},
+		{"interrupted", nil, fmt.Errorf("train: %w at step 4", glue.ErrInterrupted), ExitInterrupted, "at step 4"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr strings.Builder
+			ran := false
+			parse := func(args []string) (string, error) { return strings.Join(args, " "), tc.parseErr }
+			got := Main("cmd", []string{"-x", "1"}, &stderr, parse, func(o string, st *Stopper) error {
+				ran = true
+				assert.Equal(t, "-x 1", o)
+				assert.NotNil(t, st)
+				return tc.runErr
+			})
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.parseErr == nil, ran, "the command runs only after its flags parse")
+			if tc.stderr == "" {
+				assert.Empty(t, stderr.String())
+			} else {
+				assert.Contains(t, stderr.String(), tc.stderr)
+			}
+		})
+	}
+}
