@@ -126,7 +126,7 @@ func (m *RobertaForSequenceClassification) CheckInputs(ids, mask *ts.Tensor) err
 // first token (<s>) (SequenceClassifier).
 func (m *RobertaForSequenceClassification) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
 	p := m.Roberta.Config.HeadDropout()
-	h := m.Roberta.Forward(ids, mask, train)
+	h := m.Roberta.ForwardFirst(ids, mask, train) // [B, 1, hidden]: the <s> token the head reads
 	x := hfDropout(h.MustSelect(1, 0, true), p, train)
 	y := m.Classifier.Dense.Forward(x, train).MustTanh(true)
 	x.MustDrop()

@@ -101,6 +101,17 @@ func NewRobertaModel(cfg RobertaConfig, dtype gotch.DType, dev gotch.Device) (*R
 // as transformers' create_position_ids_from_input_ids; token types are all 0. train enables dropout. Inputs
 // are not checked: see CheckInputs.
 func (m *RobertaModel) Forward(ids, mask *ts.Tensor, train bool) *ts.Tensor {
+	return m.forward(ids, mask, train, false)
+}
+
+// ForwardFirst returns the hidden state of the first token only, [B, 1, hidden], what the classification head
+// reads: equal to Forward's first position, but the last layer computes its query, attention output and
+// feed-forward for that position alone.
+func (m *RobertaModel) ForwardFirst(ids, mask *ts.Tensor, train bool) *ts.Tensor {
+	return m.forward(ids, mask, train, true)
+}
+
+func (m *RobertaModel) forward(ids, mask *ts.Tensor, train, firstOnly bool) *ts.Tensor {
 	c := m.Config
 	e := m.Embeddings
 	pos := robertaPositions(ids, c.PadID())
@@ -124,8 +135,8 @@ func (m *RobertaModel) Forward(ids, mask *ts.Tensor, train bool) *ts.Tensor {
 		pad.MustDrop()
 	}
 	scale := 1 / math.Sqrt(float64(c.HiddenSize/c.NumAttentionHeads))
-	for _, l := range m.Encoder.Layer {
-		next := l.forward(h, bias, c, m.act, scale, train)
+	for i, l := range m.Encoder.Layer {
+		next := l.forward(h, bias, c, m.act, scale, train, firstOnly && i == len(m.Encoder.Layer)-1)
 		h.MustDrop()
 		h = next
 	}
@@ -143,14 +154,20 @@ func robertaPositions(ids *ts.Tensor, pad int64) *ts.Tensor {
 	return pos
 }
 
-// forward runs one layer on h [B, T, hidden]; it keeps h.
-func (l *RobertaLayer) forward(h, bias *ts.Tensor, c RobertaConfig, act hfAct, scale float64, train bool) *ts.Tensor {
+// forward runs one layer on h [B, T, hidden] and keeps h. With firstOnly the queries and everything after the
+// attention (per-token work) are computed for position 0 alone: the output is [B, 1, hidden].
+func (l *RobertaLayer) forward(h, bias *ts.Tensor, c RobertaConfig, act hfAct, scale float64, train, firstOnly bool) *ts.Tensor {
 	sa := l.Attention.Self
-	q := hfSplitHeads(sa.Query.Forward(h, train), c.NumAttentionHeads, true)
+	hq := h
+	if firstOnly {
+		hq = h.MustNarrow(1, 0, 1, false)
+		defer hq.MustDrop()
+	}
+	q := hfSplitHeads(sa.Query.Forward(hq, train), c.NumAttentionHeads, true)
 	k := hfSplitHeads(sa.Key.Forward(h, train), c.NumAttentionHeads, true)
 	v := hfSplitHeads(sa.Value.Forward(h, train), c.NumAttentionHeads, true)
 	ctx := hfMergeHeads(hfAttention(q, k, v, bias, scale, c.AttentionProbsDropoutProb, train), true)
-	a := l.Attention.Output.forward(ctx, h, c, train)
+	a := l.Attention.Output.forward(ctx, hq, c, train)
 	ctx.MustDrop()
 	i := act(l.Intermediate.Dense.Forward(a, train))
 	out := l.Output.forward(i, a, c, train)
