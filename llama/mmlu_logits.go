@@ -2,6 +2,7 @@ package llama
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/sugarme/gotch"
@@ -115,14 +116,21 @@ func mmluBatchLogits(lm *nn.LlamaForCausalLM, rows [][]int, choices [4]int, padL
 		return nil, err
 	}
 	dev := lm.Model.Device()
-	h := lm.Model.Forward(ids, mask, false) // [B, T, H]
-	H := h.MustSize()[2]
-	for b := range last {
-		last[b] += int64(b) * int64(T)
+	var pooled *ts.Tensor // [B, H]
+	if slices.Max(last) == slices.Min(last) && last[0] == int64(T-1) {
+		// every row ends at the last position (left padding, or rows of one length)
+		h := lm.Model.ForwardLast(ids, mask, false) // [B, 1, H]
+		pooled = h.MustSelect(1, 0, true)
+	} else {
+		h := lm.Model.Forward(ids, mask, false) // [B, T, H]
+		H := h.MustSize()[2]
+		for b := range last {
+			last[b] += int64(b) * int64(T)
+		}
+		sel := ts.MustOfSlice(last).MustTo(dev, true)
+		pooled = h.MustReshape([]int64{B * int64(T), H}, true).MustIndexSelect(0, sel, true)
+		sel.MustDrop()
 	}
-	sel := ts.MustOfSlice(last).MustTo(dev, true)
-	pooled := h.MustReshape([]int64{B * int64(T), H}, true).MustIndexSelect(0, sel, true) // [B, H]
-	sel.MustDrop()
 	var y *ts.Tensor
 	if lm.LMHead != nil {
 		y = lm.LMHead.Forward(pooled, false)

@@ -200,6 +200,17 @@ func llamaMinMax(t *ts.Tensor) (lo, hi int64) {
 // final normed hidden states [B, T, hidden] in the model's dtype. Positions run 0…T-1 whatever the padding, as in
 // transformers' forward without position_ids. train enables attention and adapter dropout.
 func (m *LlamaModel) Forward(ids, mask *ts.Tensor, train bool) *ts.Tensor {
+	return m.forward(ids, mask, train, false)
+}
+
+// ForwardLast returns the final normed hidden state of the last position only, [B, 1, hidden]: Forward's last
+// position, with the last layer's queries, attention output and MLP computed for that position alone. It is
+// what next-token scoring reads when the rows are left-padded or unpadded.
+func (m *LlamaModel) ForwardLast(ids, mask *ts.Tensor, train bool) *ts.Tensor {
+	return m.forward(ids, mask, train, true)
+}
+
+func (m *LlamaModel) forward(ids, mask *ts.Tensor, train, lastOnly bool) *ts.Tensor {
 	s := ids.MustSize()
 	B, T := s[0], s[1]
 	if ids.MustDevice().CInt() != m.device.CInt() {
@@ -212,8 +223,8 @@ func (m *LlamaModel) Forward(ids, mask *ts.Tensor, train bool) *ts.Tensor {
 	}
 	cos, sin := m.Rotary.CosSin(T, m.dtype, m.device)
 	attnMask := m.attentionMask(mask, B, T)
-	for _, l := range m.Layers {
-		next := l.Forward(h, cos, sin, attnMask, train)
+	for i, l := range m.Layers {
+		next := l.forward(h, cos, sin, attnMask, train, lastOnly && i == len(m.Layers)-1)
 		h.MustDrop()
 		h = next
 	}
@@ -266,10 +277,22 @@ func (m *LlamaModel) attentionMask(mask *ts.Tensor, B, T int64) *ts.Tensor {
 
 // Forward runs the block on x [B, T, hidden].
 func (l *LlamaDecoderLayer) Forward(x, cos, sin, attnMask *ts.Tensor, train bool) *ts.Tensor {
+	return l.forward(x, cos, sin, attnMask, train, false)
+}
+
+// forward runs the block on x [B, T, hidden]; with lastOnly only the last position's output is computed,
+// [B, 1, hidden].
+func (l *LlamaDecoderLayer) forward(x, cos, sin, attnMask *ts.Tensor, train, lastOnly bool) *ts.Tensor {
 	n := l.InputLayernorm.Forward(x)
-	a := l.SelfAttn.Forward(n, cos, sin, attnMask, train)
+	a := l.SelfAttn.forward(n, cos, sin, attnMask, train, lastOnly)
 	n.MustDrop()
-	h := x.MustAdd(a, false)
+	res := x
+	if lastOnly {
+		T := x.MustSize()[1]
+		res = x.MustNarrow(1, T-1, 1, false)
+		defer res.MustDrop()
+	}
+	h := res.MustAdd(a, false)
 	a.MustDrop()
 	n = l.PostAttentionLayernorm.Forward(h)
 	f := l.MLP.Forward(n, train)
@@ -293,14 +316,30 @@ func (p *LlamaMLP) Forward(x *ts.Tensor, train bool) *ts.Tensor {
 // Forward attends over x [B, T, hidden] with rotary tables cos, sin [T, D] and an attention mask broadcastable to
 // [B, heads, T, T]: boolean (true = may attend) or additive in the model's dtype.
 func (a *LlamaAttention) Forward(x, cos, sin, attnMask *ts.Tensor, train bool) *ts.Tensor {
+	return a.forward(x, cos, sin, attnMask, train, false)
+}
+
+// forward is Forward; with lastOnly only the last position queries, and the output is [B, 1, hidden].
+func (a *LlamaAttention) forward(x, cos, sin, attnMask *ts.Tensor, train, lastOnly bool) *ts.Tensor {
 	s := x.MustSize()
 	B, T := s[0], s[1]
-	heads := func(l *Linear, n int64) *ts.Tensor {
-		return l.Forward(x, train).MustView([]int64{B, T, n, a.headDim}, true).MustTranspose(1, 2, true)
+	heads := func(l *Linear, in *ts.Tensor, n int64) *ts.Tensor {
+		t := in.MustSize()[1]
+		return l.Forward(in, train).MustView([]int64{B, t, n, a.headDim}, true).MustTranspose(1, 2, true)
 	}
-	q0, k0 := heads(a.QProj, a.heads), heads(a.KProj, a.kvHeads)
-	v := heads(a.VProj, a.kvHeads)
-	q := LlamaApplyRotary(q0, cos, sin)
+	xq, cosq, sinq, maskq := x, cos, sin, attnMask
+	if lastOnly {
+		xq, cosq, sinq = x.MustNarrow(1, T-1, 1, false), cos.MustNarrow(0, T-1, 1, false), sin.MustNarrow(0, T-1, 1, false)
+		maskq = attnMask.MustNarrow(2, T-1, 1, false) // the last query's row
+		defer func() {
+			for _, t := range []*ts.Tensor{xq, cosq, sinq, maskq} {
+				t.MustDrop()
+			}
+		}()
+	}
+	q0, k0 := heads(a.QProj, xq, a.heads), heads(a.KProj, x, a.kvHeads)
+	v := heads(a.VProj, x, a.kvHeads)
+	q := LlamaApplyRotary(q0, cosq, sinq)
 	k := LlamaApplyRotary(k0, cos, sin)
 	q0.MustDrop()
 	k0.MustDrop()
@@ -312,11 +351,11 @@ func (a *LlamaAttention) Forward(x, cos, sin, attnMask *ts.Tensor, train bool) *
 	if train {
 		p = a.dropout
 	}
-	o := ts.MustScaledDotProductAttention(q, k, v, attnMask, p, false, nil) // [B, H, T, D]
+	o := ts.MustScaledDotProductAttention(q, k, v, maskq, p, false, nil) // [B, H, Tq, D]
 	q.MustDrop()
 	k.MustDrop()
 	v.MustDrop()
-	o = o.MustTranspose(1, 2, true).MustReshape([]int64{B, T, a.heads * a.headDim}, true)
+	o = o.MustTranspose(1, 2, true).MustReshape([]int64{B, -1, a.heads * a.headDim}, true)
 	out := a.OProj.Forward(o, train)
 	o.MustDrop()
 	return out

@@ -49,7 +49,8 @@ func smollm2Workload(o WorkerOptions) (*workload, error) {
 }
 
 // mmluWorkload scores the prompts of a PromptFile with SmolLM2 (no adapters, no gradients), one prompt per step:
-// the final hidden state of the last token through the output layer, then the four answer letters' logits.
+// the final hidden state of the last token (nn.LlamaModel.ForwardLast) through the output layer, then the four
+// answer letters' logits.
 func mmluWorkload(o WorkerOptions) (*workload, error) {
 	pf, err := readPrompts(o.Prompts)
 	if err != nil {
@@ -82,8 +83,8 @@ func mmluWorkload(o WorkerOptions) (*workload, error) {
 		next++
 		var scores []float64
 		nn.NoGrad(func() {
-			h := m.Model.Forward(ids, nil, false)
-			last := h.MustSelect(1, h.MustSize()[1]-1, true)
+			h := m.Model.ForwardLast(ids, nil, false) // [1, 1, hidden]
+			last := h.MustSelect(1, 0, true)
 			logits := ts.MustLinear(last, out, ts.None)
 			last.MustDrop()
 			sel := logits.MustIndexSelect(1, letters, true)

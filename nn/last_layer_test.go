@@ -1,0 +1,70 @@
+package nn_test
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/nn"
+)
+
+
+// The pruned last layers (the positions the heads read) equal the full forward pass at those positions, with
+// padding and with LoRA adapters on the query projections.
+func TestPrunedLastLayerEqualsFullForward(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	i64 := func(shape []int64, v ...int64) *ts.Tensor { return ts.MustOfSlice(v).MustView(shape, true) }
+	shape := []int64{2, 5}
+	ids := i64(shape, 5, 9, 7, 3, 8, 1, 1, 4, 6, 2)
+	tests := []struct {
+		name string
+		mask *ts.Tensor
+	}{
+		{"no mask", nil},
+		{"all ones", i64(shape, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)},
+		{"left padding", i64(shape, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1)},
+	}
+
+	cfg := nn.DefaultLlamaConfig()
+	cfg.VocabSize, cfg.HiddenSize, cfg.IntermediateSize, cfg.NumHiddenLayers = 12, 16, 24, 2
+	cfg.NumAttentionHeads, cfg.NumKeyValueHeads = 4, 2
+	lm, err := nn.NewLlamaModel(&cfg, nn.LlamaOptions{RNG: rand.New(rand.NewPCG(5, 6))})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, l := range lm.Layers {
+		require.NoError(t, l.SelfAttn.QProj.AddLoRA(nn.LoRAConfig{Rank: 2, Alpha: 4, Init: nn.InitAZero}, rng))
+	}
+
+	rc := nn.DefaultRobertaConfig()
+	rc.VocabSize, rc.HiddenSize, rc.NumHiddenLayers, rc.NumAttentionHeads, rc.IntermediateSize = 12, 16, 2, 4, 24
+	rm, err := nn.NewRobertaModel(rc, gotch.Float, gotch.CPU)
+	require.NoError(t, err)
+	params, err := nn.Parameters(rm)
+	require.NoError(t, err)
+	for _, p := range params {
+		p.Tensor.MustNormal_(0, 0.5)
+	}
+
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			nn.NoGrad(func() {
+				full := lm.Forward(ids, tc.mask, false)
+				last := full.MustNarrow(1, 4, 1, true)
+				got := lm.ForwardLast(ids, tc.mask, false)
+				require.Equal(t, []int64{2, 1, 16}, got.MustSize())
+				require.Less(t, maxAbsDiff(got.MustReshape([]int64{-1}, true).Float64Values(true), last.MustReshape([]int64{-1}, true).Float64Values(true)), 1e-6, "llama")
+
+				full = rm.Forward(ids, tc.mask, false)
+				first := full.MustNarrow(1, 0, 1, true)
+				got = rm.ForwardFirst(ids, tc.mask, false)
+				require.Equal(t, []int64{2, 1, 16}, got.MustSize())
+				require.Less(t, maxAbsDiff(got.MustReshape([]int64{-1}, true).Float64Values(true), first.MustReshape([]int64{-1}, true).Float64Values(true)), 1e-6, "roberta")
+			})
+		})
+	}
+}
