@@ -12,7 +12,6 @@ import (
 	"github.com/loraplus-go/loraplus/nn"
 )
 
-
 // The pruned last layers (the positions the heads read) equal the full forward pass at those positions, with
 // padding and with LoRA adapters on the query projections.
 func TestPrunedLastLayerEqualsFullForward(t *testing.T) {
