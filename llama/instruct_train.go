@@ -260,10 +260,7 @@ func InstructBatch(examples []data.Encoded, padID int) (ids, mask, labels *ts.Te
 // InstructLoss is the loss of a batch: the model's next-token cross-entropy on the positions whose label is
 // not data.IgnoreIndex (a scalar fp32 tensor), as LlamaForCausalLM computes it with labels.
 func InstructLoss(m *nn.LlamaForCausalLM, ids, mask, labels *ts.Tensor, train bool) *ts.Tensor {
-	logits := m.Logits(ids, mask, train)
-	loss := nn.LlamaCausalLMLoss(logits, labels)
-	logits.MustDrop()
-	return loss
+	return m.CausalLMLoss(ids, mask, labels, train)
 }
 
 // TrainStep runs forward, loss, backward, clipping and the optimizer step at lr factor on the examples idx,

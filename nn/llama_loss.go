@@ -27,3 +27,32 @@ func LlamaCausalLMLoss(logits, labels *ts.Tensor) *ts.Tensor {
 	y.MustDrop()
 	return loss
 }
+
+// CausalLMLoss returns the mean next-token cross-entropy (a scalar, fp32) of ids [B, T] against labels [B, T],
+// equal to LlamaCausalLMLoss(m.Logits(ids, mask, train), labels), but the output layer runs on positions 0…T-2
+// only, the ones that are scored: no logits for the last position and no shifted copy of the [B, T, vocab]
+// logits, in the forward or the backward pass.
+func (m *LlamaForCausalLM) CausalLMLoss(ids, mask, labels *ts.Tensor, train bool) *ts.Tensor {
+	h := m.Model.Forward(ids, mask, train)
+	s := h.MustSize()
+	B, T := s[0], s[1]
+	scored := h.MustNarrow(1, 0, T-1, true) // [B, T-1, hidden]
+	var y *ts.Tensor
+	if m.LMHead != nil {
+		y = m.LMHead.Forward(scored, train)
+	} else {
+		y = ts.MustLinear(scored, m.Model.EmbedTokens.Weight, ts.None)
+	}
+	scored.MustDrop()
+	if y.DType() != gotch.Float {
+		y = y.MustTotype(gotch.Float, true)
+	}
+	x := y.MustReshape([]int64{B * (T - 1), -1}, true)
+	t := labels.MustNarrow(1, 1, T-1, false).MustReshape([]int64{B * (T - 1)}, true)
+	if t.MustDevice().CInt() != x.MustDevice().CInt() {
+		t = t.MustTo(x.MustDevice(), true)
+	}
+	loss := x.MustCrossEntropyLoss(t, ts.None, 1, LlamaIgnoreIndex, 0, true)
+	t.MustDrop()
+	return loss
+}

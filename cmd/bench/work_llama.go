@@ -14,7 +14,7 @@ import (
 var llamaTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
 
 // smollm2Workload is SmolLM2 from its GGUF file with LoRA r=8 on the seven projections, trained with LoRA+ AdamW
-// on the causal-LM loss (nn.LlamaCausalLMLoss) of random ids [B, T].
+// on the causal-LM loss (nn.LlamaForCausalLM.CausalLMLoss) of random ids [B, T].
 func smollm2Workload(o WorkerOptions) (*workload, error) {
 	m, err := llama.Load(o.GGUF, llama.Options{})
 	if err != nil {
@@ -37,9 +37,7 @@ func smollm2Workload(o WorkerOptions) (*workload, error) {
 	trainable := lm.Trainable()
 	step := func() error {
 		opt.ZeroGrad()
-		logits := m.Logits(ids, nil, true)
-		loss := nn.LlamaCausalLMLoss(logits, ids)
-		logits.MustDrop()
+		loss := m.CausalLMLoss(ids, nil, ids, true)
 		loss.MustBackward()
 		loss.MustDrop()
 		loraplus.ClipGradNorm(trainable, 1)
