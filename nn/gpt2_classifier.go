@@ -109,12 +109,10 @@ func (m *GPT2ForSequenceClassification) CheckInputs(ids, mask *ts.Tensor) error 
 
 // Logits maps ids [B, T] and mask [B, T] to fp32 logits [B, num_labels] (SequenceClassifier).
 func (m *GPT2ForSequenceClassification) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
-	h := m.Transformer.Forward(ids, mask, train)
-	s := h.MustSize()
-	last := m.lastToken(ids, mask).MustView([]int64{s[0], 1, 1}, true)
-	idx := last.MustExpand([]int64{s[0], 1, s[2]}, false, true)
-	pooled := h.MustGather(1, idx, false, true).MustView([]int64{s[0], s[2]}, true)
-	idx.MustDrop()
+	last := m.lastToken(ids, mask) // [B]
+	h := m.Transformer.ForwardAt(ids, mask, last, train)
+	last.MustDrop()
+	pooled := h.MustSelect(1, 0, true) // [B, n_embd]
 	logits := m.Score.Forward(pooled, train)
 	pooled.MustDrop()
 	if logits.DType() != gotch.Float {

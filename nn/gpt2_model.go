@@ -71,12 +71,24 @@ func NewGPT2Model(cfg GPT2Config, dtype gotch.DType, dev gotch.Device) (*GPT2Mod
 // states [B, T, n_embd] after ln_f. Positions are 0…T−1 as in transformers (right padding). train enables
 // the resid, embd and attn dropouts. Inputs are not checked: see CheckInputs.
 func (m *GPT2Model) Forward(ids, mask *ts.Tensor, train bool) *ts.Tensor {
+	return m.forward(ids, mask, nil, train)
+}
+
+// ForwardAt returns the hidden state after ln_f at one position of each sequence, pos [B] (int64): [B, 1,
+// n_embd], equal to Forward's states there, but the last block computes its attention output, MLP and norms for
+// those positions alone (the classification head reads one token per sequence).
+func (m *GPT2Model) ForwardAt(ids, mask, pos *ts.Tensor, train bool) *ts.Tensor {
+	return m.forward(ids, mask, pos, train)
+}
+
+// forward runs the stack; with pos set the last block computes only the positions pos [B].
+func (m *GPT2Model) forward(ids, mask, pos *ts.Tensor, train bool) *ts.Tensor {
 	c := m.Config
 	t := ids.MustSize()[1]
 	dev := ids.MustDevice()
-	pos := ts.MustArange(ts.IntScalar(t), gotch.Int64, dev)
-	pe := m.Wpe.Forward(pos)
-	pos.MustDrop()
+	positions := ts.MustArange(ts.IntScalar(t), gotch.Int64, dev)
+	pe := m.Wpe.Forward(positions)
+	positions.MustDrop()
 	x := m.Wte.Forward(ids)
 	h := x.MustAdd(pe, true)
 	pe.MustDrop()
@@ -90,7 +102,11 @@ func (m *GPT2Model) Forward(ids, mask *ts.Tensor, train bool) *ts.Tensor {
 		if c.ScaleAttnByInverseLayerIdx {
 			scale /= float64(i + 1)
 		}
-		next := blk.forward(h, bias, c, m.act, scale, train)
+		var at *ts.Tensor
+		if i == len(m.H)-1 {
+			at = pos
+		}
+		next := blk.forward(h, bias, at, c, m.act, scale, train)
 		h.MustDrop()
 		h = next
 	}
@@ -118,12 +134,18 @@ func gpt2AttentionBias(mask *ts.Tensor, t int64, dt gotch.DType, dev gotch.Devic
 	return bias
 }
 
-// forward returns h + attn(ln_1(h)), then that + mlp(ln_2(·)); it keeps h.
-func (b *GPT2Block) forward(h, bias *ts.Tensor, c GPT2Config, act hfAct, scale float64, train bool) *ts.Tensor {
+// forward returns h + attn(ln_1(h)), then that + mlp(ln_2(·)); it keeps h. With pos [B] set only those
+// positions are computed after the key and value projections: [B, 1, E].
+func (b *GPT2Block) forward(h, bias, pos *ts.Tensor, c GPT2Config, act hfAct, scale float64, train bool) *ts.Tensor {
 	x := b.Ln1.Forward(h)
-	a := b.Attn.forward(x, bias, c, scale, train)
+	a := b.Attn.forward(x, bias, pos, c, scale, train)
 	x.MustDrop()
-	h1 := a.MustAdd(h, true)
+	res := h
+	if pos != nil {
+		res = gpt2Rows(h, pos)
+		defer res.MustDrop()
+	}
+	h1 := a.MustAdd(res, true)
 	x = b.Ln2.Forward(h1)
 	f := b.MLP.CFc.Forward(x, train)
 	x.MustDrop()
@@ -136,10 +158,33 @@ func (b *GPT2Block) forward(h, bias *ts.Tensor, c GPT2Config, act hfAct, scale f
 	return out
 }
 
-// forward maps x [B, T, E] to the projected attention output [B, T, E] (after resid dropout).
-func (a *GPT2Attention) forward(x, bias *ts.Tensor, c GPT2Config, scale float64, train bool) *ts.Tensor {
+// gpt2Rows returns x [B, T, E] at one position per sequence, pos [B] (int64): [B, 1, E].
+func gpt2Rows(x, pos *ts.Tensor) *ts.Tensor {
+	s := x.MustSize()
+	idx := pos.MustView([]int64{s[0], 1, 1}, false).MustExpand([]int64{s[0], 1, s[2]}, false, true)
+	out := x.MustGather(1, idx, false, false)
+	idx.MustDrop()
+	return out
+}
+
+// forward maps x [B, T, E] to the projected attention output [B, T, E] (after resid dropout); with pos [B] set,
+// only those positions query: [B, 1, E].
+func (a *GPT2Attention) forward(x, bias, pos *ts.Tensor, c GPT2Config, scale float64, train bool) *ts.Tensor {
 	qkv := a.CAttn.Forward(x, train)
 	parts := qkv.MustSplit(c.NEmbd, 2, true)
+	if pos != nil {
+		q := gpt2Rows(parts[0], pos)
+		parts[0].MustDrop()
+		parts[0] = q
+		// each sequence's row of the bias [B|1, 1, T, T]: [B, 1, 1, T]
+		s, t := bias.MustSize(), x.MustSize()[1]
+		B := x.MustSize()[0]
+		full := bias.MustExpand([]int64{B, s[1], t, t}, false, false)
+		idx := pos.MustView([]int64{B, 1, 1, 1}, false).MustExpand([]int64{B, 1, 1, t}, false, true)
+		bias = full.MustGather(2, idx, false, true)
+		idx.MustDrop()
+		defer bias.MustDrop()
+	}
 	q := hfSplitHeads(parts[0], c.NHead, true)
 	k := hfSplitHeads(parts[1], c.NHead, true)
 	v := hfSplitHeads(parts[2], c.NHead, true)

@@ -12,8 +12,8 @@ import (
 	"github.com/loraplus-go/loraplus/nn"
 )
 
-// The pruned last layers (the positions the heads read) equal the full forward pass at those positions, with
-// padding and with LoRA adapters on the query projections.
+// The pruned last layers (the positions the heads read: Llama's last, RoBERTa's first, GPT-2's one per sequence)
+// equal the full forward pass at those positions, with and without padding, with LoRA adapters on Llama's q.
 func TestPrunedLastLayerEqualsFullForward(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -49,6 +49,17 @@ func TestPrunedLastLayerEqualsFullForward(t *testing.T) {
 		p.Tensor.MustNormal_(0, 0.5)
 	}
 
+	gc := nn.DefaultGPT2Config()
+	gc.VocabSize, gc.NPositions, gc.NEmbd, gc.NLayer, gc.NHead = 12, 8, 16, 2, 4
+	gm, err := nn.NewGPT2Model(gc, gotch.Float, gotch.CPU)
+	require.NoError(t, err)
+	params, err = nn.Parameters(gm)
+	require.NoError(t, err)
+	for _, p := range params {
+		p.Tensor.MustNormal_(0, 0.5)
+	}
+	pos := i64([]int64{2}, 4, 2) // one position per sequence, as the classifier's last tokens
+
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			nn.NoGrad(func() {
@@ -63,6 +74,13 @@ func TestPrunedLastLayerEqualsFullForward(t *testing.T) {
 				got = rm.ForwardFirst(ids, tc.mask, false)
 				require.Equal(t, []int64{2, 1, 16}, got.MustSize())
 				require.Less(t, maxAbsDiff(got.MustReshape([]int64{-1}, true).Float64Values(true), first.MustReshape([]int64{-1}, true).Float64Values(true)), 1e-6, "roberta")
+
+				full = gm.Forward(ids, tc.mask, false)
+				idx := pos.MustView([]int64{2, 1, 1}, false).MustExpand([]int64{2, 1, 16}, false, true)
+				at := full.MustGather(1, idx, false, true)
+				got = gm.ForwardAt(ids, tc.mask, pos, false)
+				require.Equal(t, []int64{2, 1, 16}, got.MustSize())
+				require.Less(t, maxAbsDiff(got.MustReshape([]int64{-1}, true).Float64Values(true), at.MustReshape([]int64{-1}, true).Float64Values(true)), 1e-6, "gpt2")
 			})
 		})
 	}
