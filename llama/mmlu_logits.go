@@ -102,8 +102,8 @@ func mmluPad(rows [][]int, padLeft bool) (ids, mask []int64, T int, last []int64
 }
 
 // mmluBatchLogits scores one batch: the decoder runs on the padded rows, the head only on each row's last real
-// hidden state (in the model's dtype, cast to fp32 as LlamaForCausalLM.Logits does), and the four choice
-// columns are returned.
+// hidden state and only for the four choice tokens (in the model's dtype, cast to fp32 as LlamaForCausalLM.Logits
+// does).
 func mmluBatchLogits(lm *nn.LlamaForCausalLM, rows [][]int, choices [4]int, padLeft bool) ([][4]float32, error) {
 	flatIDs, flatMask, T, last := mmluPad(rows, padLeft)
 	B := int64(len(rows))
@@ -131,16 +131,24 @@ func mmluBatchLogits(lm *nn.LlamaForCausalLM, rows [][]int, choices [4]int, padL
 		pooled = h.MustReshape([]int64{B * int64(T), H}, true).MustIndexSelect(0, sel, true)
 		sel.MustDrop()
 	}
-	var y *ts.Tensor
-	if lm.LMHead != nil {
-		y = lm.LMHead.Forward(pooled, false)
+	cols := ts.MustOfSlice([]int64{int64(choices[0]), int64(choices[1]), int64(choices[2]), int64(choices[3])}).MustTo(dev, true)
+	var picked *ts.Tensor // [B, 4]
+	if head := lm.LMHead; head != nil && head.Adapter() != nil && !head.Merged() {
+		y := head.Forward(pooled, false)
+		picked = y.MustIndexSelect(1, cols, true)
 	} else {
-		y = ts.MustLinear(pooled, lm.Model.EmbedTokens.Weight, ts.None)
+		// only the four choice rows of the output layer: the same dot products as the full vocabulary's logits
+		w := lm.Model.EmbedTokens.Weight
+		if head != nil {
+			w = head.Weight
+		}
+		rows := w.MustIndexSelect(0, cols, false) // [4, H]
+		picked = ts.MustLinear(pooled, rows, ts.None)
+		rows.MustDrop()
 	}
 	pooled.MustDrop()
-	cols := ts.MustOfSlice([]int64{int64(choices[0]), int64(choices[1]), int64(choices[2]), int64(choices[3])}).MustTo(dev, true)
-	picked := y.MustIndexSelect(1, cols, true).MustTotype(gotch.Float, true).MustTo(gotch.CPU, true) // [B, 4]
 	cols.MustDrop()
+	picked = picked.MustTotype(gotch.Float, true).MustTo(gotch.CPU, true)
 	v := make([]float32, 4*B)
 	picked.MustCopyData(v, uint(4*B))
 	picked.MustDrop()

@@ -5,7 +5,6 @@ import (
 
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 )
@@ -46,9 +45,8 @@ func smollm2Workload(o WorkerOptions) (*workload, error) {
 	return &workload{step: step, perStep: o.Batch * o.Seq}, nil
 }
 
-// mmluWorkload scores the prompts of a PromptFile with SmolLM2 (no adapters, no gradients), one prompt per step:
-// the final hidden state of the last token (nn.LlamaModel.ForwardLast) through the output layer, then the four
-// answer letters' logits.
+// mmluWorkload scores the prompts of a PromptFile with SmolLM2 (no adapters, no gradients), one prompt per step,
+// through llama.MMLUChoiceLogits: the four answer letters' next-token logits at the prompt's last token.
 func mmluWorkload(o WorkerOptions) (*workload, error) {
 	pf, err := readPrompts(o.Prompts)
 	if err != nil {
@@ -58,39 +56,35 @@ func mmluWorkload(o WorkerOptions) (*workload, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := m.Model.EmbedTokens.Weight
-	if m.LMHead != nil {
-		out = m.LMHead.Weight
+	if len(pf.Choices) != 4 {
+		return nil, fmt.Errorf("%s: %d answer choices, want 4", o.Prompts, len(pf.Choices))
 	}
-	var prompts []*ts.Tensor
+	var choices [4]int
+	for i, c := range pf.Choices {
+		choices[i] = int(c)
+	}
+	prompts := make([][]int, len(pf.Prompts))
 	for i, p := range pf.Prompts {
 		if len(p) == 0 {
 			return nil, fmt.Errorf("%s: prompt %d is empty", o.Prompts, i)
 		}
-		t := ts.MustOfSlice(p).MustView([]int64{1, int64(len(p))}, true)
-		if err := m.Model.CheckInput(t, nil); err != nil {
-			return nil, fmt.Errorf("%s: prompt %d: %w", o.Prompts, i, err)
+		prompts[i] = make([]int, len(p))
+		for j, id := range p {
+			prompts[i][j] = int(id)
 		}
-		prompts = append(prompts, t)
 	}
-	letters := ts.MustOfSlice(pf.Choices)
 	var answers []byte
 	next := 0
 	step := func() error {
-		ids := prompts[next%len(prompts)]
+		p := prompts[next%len(prompts)]
 		next++
-		var scores []float64
-		nn.NoGrad(func() {
-			h := m.Model.ForwardLast(ids, nil, false) // [1, 1, hidden]
-			last := h.MustSelect(1, 0, true)
-			logits := ts.MustLinear(last, out, ts.None)
-			last.MustDrop()
-			sel := logits.MustIndexSelect(1, letters, true)
-			scores = sel.Float64Values(true)
-		})
+		logits, err := llama.MMLUChoiceLogits(m, [][]int{p}, choices, llama.MMLUBatchOptions{Batch: 1})
+		if err != nil {
+			return fmt.Errorf("%s: prompt %d: %w", o.Prompts, (next-1)%len(prompts), err)
+		}
 		best := 0
-		for i, s := range scores {
-			if s > scores[best] {
+		for i, s := range logits[0] {
+			if s > logits[0][best] {
 				best = i
 			}
 		}
