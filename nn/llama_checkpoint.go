@@ -191,17 +191,7 @@ func llamaPushGrad(y, g *ts.Tensor) {
 // locked to its OS thread (grad mode belongs to the thread).
 func (m *LlamaForCausalLM) LossAndBackward(ids, mask *ts.Tensor, lossFn func(logits *ts.Tensor) *ts.Tensor, o LlamaBackwardOptions) (float64, error) {
 	return m.Model.lossAndBackward(ids, mask, func(h *ts.Tensor, _ *llamaStep) *ts.Tensor {
-		n := m.Model.Norm.Forward(h)
-		var y *ts.Tensor
-		if m.LMHead != nil {
-			y = m.LMHead.Forward(n, o.Train)
-		} else {
-			y = ts.MustLinear(n, m.Model.EmbedTokens.Weight, ts.None)
-		}
-		n.MustDrop()
-		if y.DType() != gotch.Float {
-			y = y.MustTotype(gotch.Float, true)
-		}
+		y := m.head(m.Model.Norm.Forward(h), o.Train)
 		loss := lossFn(y)
 		y.MustDrop()
 		return loss

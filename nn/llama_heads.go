@@ -31,7 +31,12 @@ func NewLlamaForCausalLM(cfg *LlamaConfig, o LlamaOptions) (*LlamaForCausalLM, e
 // logits [B, T, vocab] in fp32 (transformers 4.44 casts them to fp32 too). train enables dropout. Check inputs
 // first with Model.CheckInput.
 func (m *LlamaForCausalLM) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
-	h := m.Model.Forward(ids, mask, train)
+	return m.head(m.Model.Forward(ids, mask, train), train)
+}
+
+// head maps final hidden states h [..., hidden] to fp32 logits [..., vocab] through lm_head (or the tied
+// embedding table), dropping h.
+func (m *LlamaForCausalLM) head(h *ts.Tensor, train bool) *ts.Tensor {
 	var y *ts.Tensor
 	if m.LMHead != nil {
 		y = m.LMHead.Forward(h, train)

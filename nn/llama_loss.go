@@ -36,17 +36,7 @@ func (m *LlamaForCausalLM) CausalLMLoss(ids, mask, labels *ts.Tensor, train bool
 	h := m.Model.Forward(ids, mask, train)
 	s := h.MustSize()
 	B, T := s[0], s[1]
-	scored := h.MustNarrow(1, 0, T-1, true) // [B, T-1, hidden]
-	var y *ts.Tensor
-	if m.LMHead != nil {
-		y = m.LMHead.Forward(scored, train)
-	} else {
-		y = ts.MustLinear(scored, m.Model.EmbedTokens.Weight, ts.None)
-	}
-	scored.MustDrop()
-	if y.DType() != gotch.Float {
-		y = y.MustTotype(gotch.Float, true)
-	}
+	y := m.head(h.MustNarrow(1, 0, T-1, true), train) // [B, T-1, vocab]: the scored positions
 	x := y.MustReshape([]int64{B * (T - 1), -1}, true)
 	t := labels.MustNarrow(1, 1, T-1, false).MustReshape([]int64{B * (T - 1)}, true)
 	if t.MustDevice().CInt() != x.MustDevice().CInt() {
