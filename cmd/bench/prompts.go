@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/llama/data"
-	"github.com/loraplus-go/loraplus/llama/gguf"
-	"github.com/loraplus-go/loraplus/nn/tokenizer"
 )
 
 // PromptFile is the fixed set of MMLU prompts both stacks score, as token ids, so that tokenization is outside
@@ -17,32 +16,6 @@ type PromptFile struct {
 	Gold     string    `json:"gold"`     // gold letters, one per prompt
 	Prompts  [][]int64 `json:"prompts"`  // token ids of each prompt (ending in "Answer:")
 	Choices  []int64   `json:"choices"`  // token ids of " A", " B", " C", " D"
-}
-
-// ggufTokenizer builds the tokenizer stored in a GGUF file.
-func ggufTokenizer(path string) (*tokenizer.Pipeline, error) {
-	f, err := gguf.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	p, err := f.LlamaParams()
-	if err != nil {
-		return nil, err
-	}
-	t := p.Tokenizer
-	types := make([]tokenizer.PieceType, len(t.TokenTypes))
-	for i, v := range t.TokenTypes {
-		types[i] = tokenizer.PieceType(v)
-	}
-	if len(types) == 0 {
-		types = nil
-	}
-	addBOS, addEOS := t.AddBOS, t.AddEOS
-	return tokenizer.NewFromGGUF(tokenizer.GGUFVocab{
-		Model: t.Model, Pre: t.Pre, Tokens: t.Tokens, Scores: t.Scores, TokenTypes: types, Merges: t.Merges,
-		BOS: t.BOS, EOS: t.EOS, UNK: t.UNK, PAD: t.PAD, AddBOS: &addBOS, AddEOS: &addEOS,
-	})
 }
 
 // BuildPrompts makes n prompts from the val split of the MMLU directory root: the first question of each of the
@@ -55,7 +28,7 @@ func BuildPrompts(root, ggufPath string, n, shots int) (*PromptFile, error) {
 	if len(subjects) < n {
 		return nil, fmt.Errorf("%s: %d subjects, %d prompts requested", root, len(subjects), n)
 	}
-	tok, err := ggufTokenizer(ggufPath)
+	tok, err := llama.LoadTokenizer(ggufPath)
 	if err != nil {
 		return nil, err
 	}
