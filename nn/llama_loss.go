@@ -13,19 +13,12 @@ const LlamaIgnoreIndex = -100
 // LlamaIgnoreIndex (padding, prompt tokens) are skipped. T must be at least 2; a batch with every label ignored
 // gives NaN, as in PyTorch.
 func LlamaCausalLMLoss(logits, labels *ts.Tensor) *ts.Tensor {
-	s := logits.MustSize()
-	B, T, V := s[0], s[1], s[2]
-	x := logits.MustNarrow(1, 0, T-1, false).MustReshape([]int64{B * (T - 1), V}, true)
+	T := logits.MustSize()[1]
+	x := logits.MustNarrow(1, 0, T-1, false)
 	if x.DType() != gotch.Float {
 		x = x.MustTotype(gotch.Float, true)
 	}
-	y := labels.MustNarrow(1, 1, T-1, false).MustReshape([]int64{B * (T - 1)}, true)
-	if y.MustDevice().CInt() != x.MustDevice().CInt() {
-		y = y.MustTo(x.MustDevice(), true)
-	}
-	loss := x.MustCrossEntropyLoss(y, ts.None, 1, LlamaIgnoreIndex, 0, true)
-	y.MustDrop()
-	return loss
+	return llamaShiftedLoss(x, labels)
 }
 
 // CausalLMLoss returns the mean next-token cross-entropy (a scalar, fp32) of ids [B, T] against labels [B, T],
@@ -34,15 +27,21 @@ func LlamaCausalLMLoss(logits, labels *ts.Tensor) *ts.Tensor {
 // logits, in the forward or the backward pass.
 func (m *LlamaForCausalLM) CausalLMLoss(ids, mask, labels *ts.Tensor, train bool) *ts.Tensor {
 	h := m.Model.Forward(ids, mask, train)
-	s := h.MustSize()
-	B, T := s[0], s[1]
-	y := m.head(h.MustNarrow(1, 0, T-1, true), train) // [B, T-1, vocab]: the scored positions
-	x := y.MustReshape([]int64{B * (T - 1), -1}, true)
-	t := labels.MustNarrow(1, 1, T-1, false).MustReshape([]int64{B * (T - 1)}, true)
-	if t.MustDevice().CInt() != x.MustDevice().CInt() {
-		t = t.MustTo(x.MustDevice(), true)
+	T := h.MustSize()[1]
+	return llamaShiftedLoss(m.head(h.MustNarrow(1, 0, T-1, true), train), labels)
+}
+
+// llamaShiftedLoss scores x [B, T-1, V] (fp32 logits of positions 0…T-2, consumed) on labels[:, 1:] of labels
+// [B, T], skipping LlamaIgnoreIndex.
+func llamaShiftedLoss(x, labels *ts.Tensor) *ts.Tensor {
+	s := x.MustSize()
+	n := s[0] * s[1]
+	flat := x.MustReshape([]int64{n, s[2]}, true)
+	y := labels.MustNarrow(1, 1, s[1], false).MustReshape([]int64{n}, true)
+	if y.MustDevice().CInt() != flat.MustDevice().CInt() {
+		y = y.MustTo(flat.MustDevice(), true)
 	}
-	loss := x.MustCrossEntropyLoss(t, ts.None, 1, LlamaIgnoreIndex, 0, true)
-	t.MustDrop()
+	loss := flat.MustCrossEntropyLoss(y, ts.None, 1, LlamaIgnoreIndex, 0, true)
+	y.MustDrop()
 	return loss
 }
