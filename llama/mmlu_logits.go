@@ -2,7 +2,6 @@ package llama
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/sugarme/gotch"
@@ -116,21 +115,9 @@ func mmluBatchLogits(lm *nn.LlamaForCausalLM, rows [][]int, choices [4]int, padL
 		return nil, err
 	}
 	dev := lm.Model.Device()
-	var pooled *ts.Tensor // [B, H]
-	if slices.Max(last) == slices.Min(last) && last[0] == int64(T-1) {
-		// every row ends at the last position (left padding, or rows of one length)
-		h := lm.Model.ForwardLast(ids, mask, false) // [B, 1, H]
-		pooled = h.MustSelect(1, 0, true)
-	} else {
-		h := lm.Model.Forward(ids, mask, false) // [B, T, H]
-		H := h.MustSize()[2]
-		for b := range last {
-			last[b] += int64(b) * int64(T)
-		}
-		sel := ts.MustOfSlice(last).MustTo(dev, true)
-		pooled = h.MustReshape([]int64{B * int64(T), H}, true).MustIndexSelect(0, sel, true)
-		sel.MustDrop()
-	}
+	pos := ts.MustOfSlice(last).MustTo(dev, true)
+	pooled := lm.Model.ForwardAt(ids, mask, pos, false).MustSelect(1, 0, true) // [B, H]
+	pos.MustDrop()
 	cols := ts.MustOfSlice([]int64{int64(choices[0]), int64(choices[1]), int64(choices[2]), int64(choices[3])}).MustTo(dev, true)
 	var picked *ts.Tensor // [B, 4]
 	if head := lm.LMHead; head != nil && head.Adapter() != nil && !head.Merged() {

@@ -142,7 +142,7 @@ func (b *GPT2Block) forward(h, bias, pos *ts.Tensor, c GPT2Config, act hfAct, sc
 	x.MustDrop()
 	res := h
 	if pos != nil {
-		res = gpt2Rows(h, pos)
+		res = rowsAt(h, pos)
 		defer res.MustDrop()
 	}
 	h1 := a.MustAdd(res, true)
@@ -158,31 +158,16 @@ func (b *GPT2Block) forward(h, bias, pos *ts.Tensor, c GPT2Config, act hfAct, sc
 	return out
 }
 
-// gpt2Rows returns x [B, T, E] at one position per sequence, pos [B] (int64): [B, 1, E].
-func gpt2Rows(x, pos *ts.Tensor) *ts.Tensor {
-	s := x.MustSize()
-	idx := pos.MustView([]int64{s[0], 1, 1}, false).MustExpand([]int64{s[0], 1, s[2]}, false, true)
-	out := x.MustGather(1, idx, false, false)
-	idx.MustDrop()
-	return out
-}
-
 // forward maps x [B, T, E] to the projected attention output [B, T, E] (after resid dropout); with pos [B] set,
 // only those positions query: [B, 1, E].
 func (a *GPT2Attention) forward(x, bias, pos *ts.Tensor, c GPT2Config, scale float64, train bool) *ts.Tensor {
 	qkv := a.CAttn.Forward(x, train)
 	parts := qkv.MustSplit(c.NEmbd, 2, true)
 	if pos != nil {
-		q := gpt2Rows(parts[0], pos)
+		q := rowsAt(parts[0], pos)
 		parts[0].MustDrop()
 		parts[0] = q
-		// each sequence's row of the bias [B|1, 1, T, T]: [B, 1, 1, T]
-		s, t := bias.MustSize(), x.MustSize()[1]
-		B := x.MustSize()[0]
-		full := bias.MustExpand([]int64{B, s[1], t, t}, false, false)
-		idx := pos.MustView([]int64{B, 1, 1, 1}, false).MustExpand([]int64{B, 1, 1, t}, false, true)
-		bias = full.MustGather(2, idx, false, true)
-		idx.MustDrop()
+		bias = maskRowsAt(bias, pos) // [B, 1, 1, T]
 		defer bias.MustDrop()
 	}
 	q := hfSplitHeads(parts[0], c.NHead, true)

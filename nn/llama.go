@@ -200,17 +200,22 @@ func llamaMinMax(t *ts.Tensor) (lo, hi int64) {
 // final normed hidden states [B, T, hidden] in the model's dtype. Positions run 0…T-1 whatever the padding, as in
 // transformers' forward without position_ids. train enables attention and adapter dropout.
 func (m *LlamaModel) Forward(ids, mask *ts.Tensor, train bool) *ts.Tensor {
-	return m.forward(ids, mask, train, false)
+	return m.forward(ids, mask, nil, train)
 }
 
-// ForwardLast returns the final normed hidden state of the last position only, [B, 1, hidden]: Forward's last
-// position, with the last layer's queries, attention output and MLP computed for that position alone. It is
-// what next-token scoring reads when the rows are left-padded or unpadded.
-func (m *LlamaModel) ForwardLast(ids, mask *ts.Tensor, train bool) *ts.Tensor {
-	return m.forward(ids, mask, train, true)
+// ForwardAt returns the final normed hidden state at one position of each sequence, pos [B] (int64): [B, 1,
+// hidden], equal to Forward's states there, but the last layer computes its queries, attention output and MLP
+// for those positions alone (what a classification head or next-token scoring reads).
+func (m *LlamaModel) ForwardAt(ids, mask, pos *ts.Tensor, train bool) *ts.Tensor {
+	if pos.MustDevice().CInt() != m.device.CInt() {
+		pos = pos.MustTo(m.device, false)
+		defer pos.MustDrop()
+	}
+	return m.forward(ids, mask, pos, train)
 }
 
-func (m *LlamaModel) forward(ids, mask *ts.Tensor, train, lastOnly bool) *ts.Tensor {
+// forward runs the stack; with pos set the last layer computes only the positions pos [B].
+func (m *LlamaModel) forward(ids, mask, pos *ts.Tensor, train bool) *ts.Tensor {
 	s := ids.MustSize()
 	B, T := s[0], s[1]
 	if ids.MustDevice().CInt() != m.device.CInt() {
@@ -224,7 +229,11 @@ func (m *LlamaModel) forward(ids, mask *ts.Tensor, train, lastOnly bool) *ts.Ten
 	cos, sin := m.Rotary.CosSin(T, m.dtype, m.device)
 	attnMask := m.attentionMask(mask, B, T)
 	for i, l := range m.Layers {
-		next := l.forward(h, cos, sin, attnMask, train, lastOnly && i == len(m.Layers)-1)
+		var at *ts.Tensor
+		if i == len(m.Layers)-1 {
+			at = pos
+		}
+		next := l.forward(h, cos, sin, attnMask, at, train)
 		h.MustDrop()
 		h = next
 	}
@@ -277,19 +286,18 @@ func (m *LlamaModel) attentionMask(mask *ts.Tensor, B, T int64) *ts.Tensor {
 
 // Forward runs the block on x [B, T, hidden].
 func (l *LlamaDecoderLayer) Forward(x, cos, sin, attnMask *ts.Tensor, train bool) *ts.Tensor {
-	return l.forward(x, cos, sin, attnMask, train, false)
+	return l.forward(x, cos, sin, attnMask, nil, train)
 }
 
-// forward runs the block on x [B, T, hidden]; with lastOnly only the last position's output is computed,
+// forward runs the block on x [B, T, hidden]; with pos [B] set only those positions' outputs are computed,
 // [B, 1, hidden].
-func (l *LlamaDecoderLayer) forward(x, cos, sin, attnMask *ts.Tensor, train, lastOnly bool) *ts.Tensor {
+func (l *LlamaDecoderLayer) forward(x, cos, sin, attnMask, pos *ts.Tensor, train bool) *ts.Tensor {
 	n := l.InputLayernorm.Forward(x)
-	a := l.SelfAttn.forward(n, cos, sin, attnMask, train, lastOnly)
+	a := l.SelfAttn.forward(n, cos, sin, attnMask, pos, train)
 	n.MustDrop()
 	res := x
-	if lastOnly {
-		T := x.MustSize()[1]
-		res = x.MustNarrow(1, T-1, 1, false)
+	if pos != nil {
+		res = rowsAt(x, pos)
 		defer res.MustDrop()
 	}
 	h := res.MustAdd(a, false)
@@ -316,21 +324,23 @@ func (p *LlamaMLP) Forward(x *ts.Tensor, train bool) *ts.Tensor {
 // Forward attends over x [B, T, hidden] with rotary tables cos, sin [T, D] and an attention mask broadcastable to
 // [B, heads, T, T]: boolean (true = may attend) or additive in the model's dtype.
 func (a *LlamaAttention) Forward(x, cos, sin, attnMask *ts.Tensor, train bool) *ts.Tensor {
-	return a.forward(x, cos, sin, attnMask, train, false)
+	return a.forward(x, cos, sin, attnMask, nil, train)
 }
 
-// forward is Forward; with lastOnly only the last position queries, and the output is [B, 1, hidden].
-func (a *LlamaAttention) forward(x, cos, sin, attnMask *ts.Tensor, train, lastOnly bool) *ts.Tensor {
-	s := x.MustSize()
-	B, T := s[0], s[1]
+// forward is Forward; with pos [B] set only those positions query, and the output is [B, 1, hidden].
+func (a *LlamaAttention) forward(x, cos, sin, attnMask, pos *ts.Tensor, train bool) *ts.Tensor {
+	B := x.MustSize()[0]
 	heads := func(l *Linear, in *ts.Tensor, n int64) *ts.Tensor {
 		t := in.MustSize()[1]
 		return l.Forward(in, train).MustView([]int64{B, t, n, a.headDim}, true).MustTranspose(1, 2, true)
 	}
 	xq, cosq, sinq, maskq := x, cos, sin, attnMask
-	if lastOnly {
-		xq, cosq, sinq = x.MustNarrow(1, T-1, 1, false), cos.MustNarrow(0, T-1, 1, false), sin.MustNarrow(0, T-1, 1, false)
-		maskq = attnMask.MustNarrow(2, T-1, 1, false) // the last query's row
+	if pos != nil {
+		// the rotary tables at each sequence's position, [B, 1, 1, D], broadcast over the heads
+		at := func(t *ts.Tensor) *ts.Tensor {
+			return t.MustIndexSelect(0, pos, false).MustView([]int64{B, 1, 1, -1}, true)
+		}
+		xq, cosq, sinq, maskq = rowsAt(x, pos), at(cos), at(sin), maskRowsAt(attnMask, pos)
 		defer func() {
 			for _, t := range []*ts.Tensor{xq, cosq, sinq, maskq} {
 				t.MustDrop()

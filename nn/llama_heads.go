@@ -74,15 +74,10 @@ func NewLlamaForSequenceClassification(cfg *LlamaConfig, o LlamaOptions) (*Llama
 // first pad id of the row (the last token when the row has none); without one, the last position whose mask is
 // 1 (the last position when mask is nil).
 func (m *LlamaForSequenceClassification) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
-	h := m.Model.Forward(ids, mask, train)
-	s := h.MustSize()
-	B, T, H := s[0], s[1], s[2]
-	last := m.lastTokens(ids, mask, T)
-	rowStart := ts.MustArange(ts.IntScalar(B), gotch.Int64, last.MustDevice()).MustMulScalar(ts.IntScalar(T), true)
-	flat := last.MustAdd(rowStart, true)
-	rowStart.MustDrop()
-	pooled := h.MustReshape([]int64{B * T, H}, true).MustIndexSelect(0, flat, true)
-	flat.MustDrop()
+	last := m.lastTokens(ids, mask, ids.MustSize()[1]) // [B]
+	h := m.Model.ForwardAt(ids, mask, last, train)     // [B, 1, hidden]
+	last.MustDrop()
+	pooled := h.MustSelect(1, 0, true)
 	if pooled.DType() != gotch.Float {
 		pooled = pooled.MustTotype(gotch.Float, true)
 	}

@@ -1,0 +1,27 @@
+package nn
+
+import "github.com/sugarme/gotch/ts"
+
+// The classification and scoring heads read one position per sequence; the models' last layers then compute
+// queries and per-token work for those positions alone (GPT2Model.ForwardAt, LlamaModel.ForwardAt). These
+// helpers pick the positions.
+
+// rowsAt returns x [B, T, E] at one position per sequence, pos [B] (int64): [B, 1, E].
+func rowsAt(x, pos *ts.Tensor) *ts.Tensor {
+	s := x.MustSize()
+	idx := pos.MustView([]int64{s[0], 1, 1}, false).MustExpand([]int64{s[0], 1, s[2]}, false, true)
+	out := x.MustGather(1, idx, false, false)
+	idx.MustDrop()
+	return out
+}
+
+// maskRowsAt returns each sequence's query row of an attention mask or bias [B|1, 1, T, T] at pos [B]:
+// [B, 1, 1, T].
+func maskRowsAt(mask, pos *ts.Tensor) *ts.Tensor {
+	B, T := pos.MustSize()[0], mask.MustSize()[3]
+	full := mask.MustExpand([]int64{B, 1, T, T}, false, false)
+	idx := pos.MustView([]int64{B, 1, 1, 1}, false).MustExpand([]int64{B, 1, 1, T}, false, true)
+	out := full.MustGather(2, idx, false, true)
+	idx.MustDrop()
+	return out
+}
