@@ -206,14 +206,10 @@ func (m *LlamaForCausalLM) LossAndBackward(ids, mask *ts.Tensor, lossFn func(log
 func (m *LlamaForSequenceClassification) LossAndBackward(ids, mask *ts.Tensor, lossFn func(logits *ts.Tensor) *ts.Tensor, o LlamaBackwardOptions) (float64, error) {
 	return m.Model.lossAndBackward(ids, mask, func(h *ts.Tensor, st *llamaStep) *ts.Tensor {
 		n := m.Model.Norm.Forward(h)
-		s := n.MustSize()
-		B, T, H := s[0], s[1], s[2]
-		last := m.lastTokens(st.ids, mask, T)
-		rowStart := ts.MustArange(ts.IntScalar(B), gotch.Int64, last.MustDevice()).MustMulScalar(ts.IntScalar(T), true)
-		flat := last.MustAdd(rowStart, true)
-		rowStart.MustDrop()
-		pooled := n.MustReshape([]int64{B * T, H}, true).MustIndexSelect(0, flat, true)
-		flat.MustDrop()
+		last := m.lastTokens(st.ids, mask, n.MustSize()[1])
+		pooled := rowsAt(n, last).MustSelect(1, 0, true) // [B, hidden]
+		n.MustDrop()
+		last.MustDrop()
 		if pooled.DType() != gotch.Float {
 			pooled = pooled.MustTotype(gotch.Float, true)
 		}

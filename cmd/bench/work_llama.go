@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/loraplus-go/loraplus/llama"
+	"github.com/loraplus-go/loraplus/llama/data"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
@@ -82,13 +83,11 @@ func mmluWorkload(o WorkerOptions) (*workload, error) {
 		if err != nil {
 			return fmt.Errorf("%s: prompt %d: %w", o.Prompts, (next-1)%len(prompts), err)
 		}
-		best := 0
-		for i, s := range logits[0] {
-			if s > logits[0][best] {
-				best = i
-			}
+		best, err := data.Predict(logits[0][:])
+		if err != nil {
+			return err
 		}
-		answers = append(answers, "ABCD"[best])
+		answers = append(answers, data.Letters[best][0])
 		return nil
 	}
 	return &workload{step: step, perStep: 1, answers: func() string {
