@@ -55,12 +55,12 @@ func hfMergeHeads(x *ts.Tensor, del bool) *ts.Tensor {
 }
 
 // hfAttention computes softmax(q·kᵀ·scale + bias)·v for q, k, v [B, H, T, D] and an additive bias broadcastable
-// to [B, H, T, T], with dropout p on the attention weights when train is set. It drops q, k and v.
+// to [B, H, T, T] (nil for none), with dropout p on the attention weights when train is set. It drops q, k and v.
 func hfAttention(q, k, v, bias *ts.Tensor, scale, p float64, train bool) *ts.Tensor {
 	if !train {
 		p = 0
 	}
-	out := ts.MustScaledDotProductAttention(q, k, v, bias, p, false, []float64{scale})
+	out := ts.MustScaledDotProductAttention(q, k, v, bias, p, false, []float64{scale}, false)
 	q.MustDrop()
 	k.MustDrop()
 	v.MustDrop()

@@ -353,15 +353,13 @@ func (a *LlamaAttention) forward(x, cos, sin, attnMask, pos *ts.Tensor, train bo
 	k := LlamaApplyRotary(k0, cos, sin)
 	q0.MustDrop()
 	k0.MustDrop()
-	if rep := a.heads / a.kvHeads; rep > 1 {
-		k = llamaRepeatKV(k, rep)
-		v = llamaRepeatKV(v, rep)
-	}
 	p := 0.0
 	if train {
 		p = a.dropout
 	}
-	o := ts.MustScaledDotProductAttention(q, k, v, maskq, p, false, nil) // [B, H, Tq, D]
+	// enable_gqa: each group of heads/kvHeads query heads attends with one kv head, without materialising the
+	// repeated keys and values.
+	o := ts.MustScaledDotProductAttention(q, k, v, maskq, p, false, nil, a.heads != a.kvHeads) // [B, H, Tq, D]
 	q.MustDrop()
 	k.MustDrop()
 	v.MustDrop()
@@ -369,11 +367,4 @@ func (a *LlamaAttention) forward(x, cos, sin, attnMask, pos *ts.Tensor, train bo
 	out := a.OProj.Forward(o, train)
 	o.MustDrop()
 	return out
-}
-
-// llamaRepeatKV repeats each of x's kv heads [B, KV, T, D] rep times: [B, KV·rep, T, D] (consumes x).
-func llamaRepeatKV(x *ts.Tensor, rep int64) *ts.Tensor {
-	s := x.MustSize()
-	e := x.MustUnsqueeze(2, true).MustExpand([]int64{s[0], s[1], rep, s[2], s[3]}, false, true)
-	return e.MustReshape([]int64{s[0], s[1] * rep, s[2], s[3]}, true)
 }

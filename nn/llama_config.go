@@ -133,6 +133,7 @@ type llamaConfigJSON struct {
 	RMSNormEps            *float64       `json:"rms_norm_eps"`
 	RopeTheta             *float64       `json:"rope_theta"`
 	RopeScaling           map[string]any `json:"rope_scaling"`
+	RopeParameters        map[string]any `json:"rope_parameters"` // transformers ≥ 5: rope_theta and the scaling
 	AttentionBias         *bool          `json:"attention_bias"`
 	MLPBias               *bool          `json:"mlp_bias"`
 	AttentionDropout      *float64       `json:"attention_dropout"`
@@ -198,7 +199,23 @@ func ParseLlamaConfig(data []byte) (*LlamaConfig, error) {
 			*j.HeadDim, c.HiddenSize/c.NumAttentionHeads)
 	}
 	if j.RopeScaling != nil {
-		rs, err := parseLlamaRopeScaling(j.RopeScaling)
+		rs, err := parseLlamaRopeScaling("rope_scaling", j.RopeScaling)
+		if err != nil {
+			return nil, err
+		}
+		c.RopeScaling = rs
+	}
+	if j.RopeParameters != nil {
+		// transformers 5 writes rope_parameters {rope_type, rope_theta, factor, ...} in place of rope_theta and
+		// rope_scaling; a file with both is taken at its rope_parameters.
+		if v, ok := j.RopeParameters["rope_theta"]; ok {
+			f, ok := v.(float64)
+			if !ok {
+				return nil, fmt.Errorf("llama config: rope_parameters.rope_theta must be a number, got %v", v)
+			}
+			c.RopeTheta = f
+		}
+		rs, err := parseLlamaRopeScaling("rope_parameters", j.RopeParameters)
 		if err != nil {
 			return nil, err
 		}
@@ -210,28 +227,30 @@ func ParseLlamaConfig(data []byte) (*LlamaConfig, error) {
 	return &c, nil
 }
 
-func parseLlamaRopeScaling(m map[string]any) (*LlamaRopeScaling, error) {
+// parseLlamaRopeScaling reads the scaling from config.json's object key (rope_scaling, or rope_parameters); errors
+// name the key.
+func parseLlamaRopeScaling(key string, m map[string]any) (*LlamaRopeScaling, error) {
 	typ, _ := m["rope_type"].(string)
 	if typ == "" {
 		typ, _ = m["type"].(string)
 	}
 	if typ == "" {
-		return nil, fmt.Errorf("llama config: rope_scaling has no rope_type")
+		return nil, fmt.Errorf("llama config: %s has no rope_type", key)
 	}
 	if typ == "default" {
 		return nil, nil
 	}
-	num := func(key string, required bool) (float64, error) {
-		v, ok := m[key]
+	num := func(name string, required bool) (float64, error) {
+		v, ok := m[name]
 		if !ok || v == nil {
 			if required {
-				return 0, fmt.Errorf("llama config: rope_scaling.%s is required for rope_type %q", key, typ)
+				return 0, fmt.Errorf("llama config: %s.%s is required for rope_type %q", key, name, typ)
 			}
 			return 0, nil
 		}
 		f, ok := v.(float64)
 		if !ok {
-			return 0, fmt.Errorf("llama config: rope_scaling.%s must be a number, got %v", key, v)
+			return 0, fmt.Errorf("llama config: %s.%s must be a number, got %v", key, name, v)
 		}
 		return f, nil
 	}

@@ -230,6 +230,10 @@ func TestParseLlamaConfigErrors(t *testing.T) {
 		{"llama3 keys", `{"rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 1}}`, "high_freq_factor"},
 		{"pad", `{"vocab_size": 10, "pad_token_id": 10}`, "pad_token_id"},
 		{"eps", `{"rms_norm_eps": 0}`, "rms_norm_eps"},
+		{"rope parameters type", `{"rope_parameters": {"rope_type": "yarn", "rope_theta": 1e4, "factor": 2}}`, "yarn"},
+		{"rope parameters factor", `{"rope_parameters": {"rope_type": "linear", "rope_theta": 1e4}}`, "rope_parameters.factor"},
+		{"rope parameters theta", `{"rope_parameters": {"rope_type": "default", "rope_theta": "x"}}`, "rope_parameters.rope_theta"},
+		{"rope parameters no type", `{"rope_parameters": {"rope_theta": 1e4}}`, "rope_parameters has no rope_type"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -242,6 +246,33 @@ func TestParseLlamaConfigErrors(t *testing.T) {
 	require.Equal(t, 8, c.NumKeyValueHeads)
 	require.Equal(t, 3, c.NumLabels)
 	require.Equal(t, -1, c.PadTokenID)
+}
+
+// TestParseLlamaConfigRopeParameters: transformers ≥ 5 writes rope_theta and the scaling as rope_parameters; the
+// older keys give the same config.
+func TestParseLlamaConfigRopeParameters(t *testing.T) {
+	tests := []struct {
+		name, old, new string
+		theta          float64
+		scaling        *nn.LlamaRopeScaling
+	}{
+		{"default", `{"rope_theta": 5000}`, `{"rope_parameters": {"rope_type": "default", "rope_theta": 5000}}`, 5000, nil},
+		{"linear", `{"rope_theta": 500, "rope_scaling": {"rope_type": "linear", "factor": 2}}`,
+			`{"rope_parameters": {"rope_type": "linear", "rope_theta": 500, "factor": 2}}`, 500, &nn.LlamaRopeScaling{Type: "linear", Factor: 2}},
+		{"llama3", `{"rope_theta": 5e5, "rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 8192}}`,
+			`{"rope_parameters": {"rope_type": "llama3", "rope_theta": 5e5, "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 8192}}`,
+			5e5, &nn.LlamaRopeScaling{Type: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 8192}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, js := range []string{tc.old, tc.new} {
+				c, err := nn.ParseLlamaConfig([]byte(js))
+				require.NoError(t, err, js)
+				require.Equal(t, tc.theta, c.RopeTheta, js)
+				require.Equal(t, tc.scaling, c.RopeScaling, js)
+			}
+		})
+	}
 }
 
 func TestLlamaCheckInput(t *testing.T) {

@@ -127,15 +127,14 @@ func (m *RobertaModel) forward(ids, mask *ts.Tensor, train, firstOnly bool) *ts.
 	h := e.LayerNorm.Forward(x)
 	x.MustDrop()
 	h = hfDropout(h, c.HiddenDropoutProb, train)
-	// additive key-padding bias [B|1, 1, 1, T] (gotch cannot pass "no mask" to scaled_dot_product_attention)
+	// additive key-padding bias [B, 1, 1, T]; nil (no mask) attends everywhere
 	var bias *ts.Tensor
 	if mask != nil {
 		s := mask.MustSize()
 		pad := mask.MustEq(ts.IntScalar(0), false).MustView([]int64{s[0], 1, 1, s[1]}, true)
 		bias = hfMaskedBias(pad, h.DType())
 		pad.MustDrop()
-	} else {
-		bias = ts.MustZeros([]int64{1, 1, 1, ids.MustSize()[1]}, h.DType(), h.MustDevice())
+		defer bias.MustDrop()
 	}
 	scale := 1 / math.Sqrt(float64(c.HiddenSize/c.NumAttentionHeads))
 	for i, l := range m.Encoder.Layer {
@@ -143,7 +142,6 @@ func (m *RobertaModel) forward(ids, mask *ts.Tensor, train, firstOnly bool) *ts.
 		h.MustDrop()
 		h = next
 	}
-	bias.MustDrop()
 	return h
 }
 

@@ -27,7 +27,8 @@ import "fmt"
 
 // ManualSeed seeds libtorch's random generators (CPU and CUDA), which draw dropout masks and random inits, as
 // torch.manual_seed does; gotch has no binding for it. It reaches libtorch's default CPU generator by symbol
-// (dlsym), relying on at::Generator holding one pointer to its implementation, as in libtorch 2.1.
+// (dlsym), relying on at::Generator holding one pointer to its implementation, as libtorch 2.1 to 2.11 do
+// (seed_test.go checks the draws against torch.manual_seed).
 func ManualSeed(seed uint64) error {
 	if C.seed_libtorch(C.uint64_t(seed)) != 0 {
 		return fmt.Errorf("libtorch's default CPU generator is not reachable in this process")

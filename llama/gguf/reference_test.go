@@ -84,7 +84,7 @@ func venvPython(t testing.TB) string {
 	t.Helper()
 	py := filepath.Join(reftest.Root(t), ".venv", "bin", "python")
 	if _, err := os.Stat(py); err != nil {
-		t.Fatalf("reference Python %s is missing: create the project virtual environment (.venv with numpy and gguf 0.10.0) to run the parity tests", py)
+		t.Fatalf("reference Python %s is missing: create the project virtual environment (.venv with numpy and gguf, scripts/requirements.txt) to run the parity tests", py)
 	}
 	return py
 }

@@ -40,10 +40,10 @@ func readJSONLists(t testing.TB, rel string) jsonLists {
 			Special bool   `json:"special"`
 		} `json:"added_tokens"`
 		Model struct {
-			Vocab        map[string]int `json:"vocab"`
-			Merges       []string       `json:"merges"`
-			UnkToken     *string        `json:"unk_token"`
-			ByteFallback bool           `json:"byte_fallback"`
+			Vocab        map[string]int    `json:"vocab"`
+			Merges       []json.RawMessage `json:"merges"` // "a b" (tokenizers < 0.20) or ["a", "b"]
+			UnkToken     *string           `json:"unk_token"`
+			ByteFallback bool              `json:"byte_fallback"`
 		} `json:"model"`
 	}
 	require.NoError(t, json.Unmarshal(data, &f))
@@ -51,8 +51,16 @@ func readJSONLists(t testing.TB, rel string) jsonLists {
 	for _, a := range f.AddedTokens {
 		n = max(n, a.ID+1)
 	}
-	l := jsonLists{tokens: make([]string, n), types: make([]PieceType, n), merges: f.Model.Merges,
-		special: map[string]int{}}
+	l := jsonLists{tokens: make([]string, n), types: make([]PieceType, n), special: map[string]int{}}
+	for _, m := range f.Model.Merges {
+		var s string
+		if json.Unmarshal(m, &s) != nil {
+			var pair [2]string
+			require.NoError(t, json.Unmarshal(m, &pair))
+			s = pair[0] + " " + pair[1]
+		}
+		l.merges = append(l.merges, s) // GGUF's tokenizer.ggml.merges holds "a b" strings
+	}
 	for tok, id := range f.Model.Vocab {
 		l.tokens[id] = tok
 		l.types[id] = PieceNormal

@@ -1,5 +1,5 @@
-"""The Python peer of `make bench` (cmd/bench): one workload of the benchmark, run with torch 2.1.0,
-transformers and PEFT, in a fresh process.
+"""The Python peer of `make bench` (cmd/bench): one workload of the benchmark, run with torch, transformers and
+PEFT (the versions of scripts/requirements.txt), in a fresh process.
 
 usage: bench_peer.py ROW --batch B --seq T --warmup W --steps N --threads K [--gguf FILE] [--prompts FILE]
 
@@ -12,8 +12,11 @@ ROW is one of
            seven projections, causal-LM loss on random ids;
   mmlu     SmolLM2 without adapters scoring the prompts of FILE (token ids written by cmd/bench): the logits of the
            last token over the four answer letters, without gradients, one prompt at a time.
-Dropout is 0 everywhere, so both stacks do the same work. Prints one JSON line: the row, steps/s, items/s (tokens
-or prompts), seconds from process start to the first finished step (from /proc/self/stat), peak RSS (VmHWM).
+Dropout is 0 everywhere, so both stacks do the same work. Attention is transformers' eager implementation, named
+explicitly since transformers 5 defaults to sdpa: the peer keeps the attention it ran with on transformers 4.44 and
+torch 2.1.0.
+Prints one JSON line: the row, steps/s, items/s (tokens or prompts), seconds from process start to the first
+finished step (from /proc/self/stat), peak RSS (VmHWM).
 """
 import argparse
 import json
@@ -71,7 +74,7 @@ def gpt2(a):
     from transformers import GPT2Config, GPT2ForSequenceClassification
 
     cfg = GPT2Config(vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12, resid_pdrop=0.0,
-                     embd_pdrop=0.0, attn_pdrop=0.0, num_labels=2, pad_token_id=50256)
+                     embd_pdrop=0.0, attn_pdrop=0.0, num_labels=2, pad_token_id=50256, attn_implementation="eager")
     model = GPT2ForSequenceClassification(cfg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fan_in_fan_out is switched on for GPT-2's Conv1D
@@ -85,7 +88,8 @@ def roberta(a):
 
     cfg = RobertaConfig(vocab_size=50265, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
                         intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1,
-                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, num_labels=2, pad_token_id=1)
+                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, num_labels=2, pad_token_id=1,
+                        attn_implementation="eager")
     model = wrap(RobertaForSequenceClassification(cfg), ["query", "value"], ["classifier"])
     ids = torch.randint(3, 50000, (a.batch, a.seq))
     return classifier_step(model, ids, num_labels=2)
@@ -114,7 +118,7 @@ def load_smollm2(path):
     from gguf import GGUFReader
     from gguf.quants import dequantize
     from transformers import LlamaConfig, LlamaForCausalLM
-    from transformers.modeling_utils import no_init_weights
+    from transformers.initialization import no_init_weights
 
     layer = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
              "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
@@ -138,7 +142,7 @@ def load_smollm2(path):
         num_attention_heads=heads, num_key_value_heads=kv, max_position_embeddings=field("llama.context_length"),
         rms_norm_eps=float(np.float32(field("llama.attention.layer_norm_rms_epsilon"))),
         rope_theta=float(np.float32(field("llama.rope.freq_base"))),
-        tie_word_embeddings="output.weight" not in names, use_cache=False)
+        tie_word_embeddings="output.weight" not in names, use_cache=False, attn_implementation="eager")
 
     def permute(w, n):
         d = w.shape[0] // n // 2

@@ -195,7 +195,7 @@ class TypedArray:
 
 
 class Writer(gguf.GGUFWriter):
-    def _pack_val(self, val, vtype, add_vtype):  # noqa: D401
+    def _pack_val(self, val, vtype, add_vtype, sub_type=None):  # noqa: D401
         if isinstance(val, TypedArray):
             data = bytearray()
             if add_vtype:
@@ -205,7 +205,7 @@ class Writer(gguf.GGUFWriter):
             for item in val.items:
                 data += self._pack_val(item, val.vtype, add_vtype=False)
             return bytes(data)
-        return super()._pack_val(val, vtype, add_vtype)
+        return super()._pack_val(val, vtype, add_vtype, sub_type)
 
 
 def write_meta(out: str) -> None:

@@ -1,4 +1,4 @@
-"""Tiny random GPT-2 and RoBERTa sequence classifiers (transformers 4.44) for the end-to-end tests of cmd/glue.
+"""Tiny random GPT-2 and RoBERTa sequence classifiers (transformers) for the end-to-end tests of cmd/glue.
 
 usage: gluecmd_tiny.py ARCH DIR     ARCH is gpt2 or roberta
   writes DIR/config.json and DIR/model.safetensors: a *ForSequenceClassification model with the real vocabulary

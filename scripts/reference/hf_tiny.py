@@ -1,16 +1,18 @@
-"""Tiny random GPT-2 and RoBERTa sequence classifiers (transformers 4.44) for the Go parity tests of nn.
+"""Tiny random GPT-2 and RoBERTa sequence classifiers (transformers) for the Go parity tests of nn.
 
 usage: hf_tiny.py make ARCH DIR     ARCH is gpt2 or roberta
   writes Hugging Face model directories under DIR:
     st/       save_pretrained, model.safetensors (fp32)
     sharded/  save_pretrained with a small max_shard_size (model.safetensors.index.json + shards)
-    bin/      save_pretrained(safe_serialization=False): pytorch_model.bin
+    bin/      pytorch_model.bin, the layout of save_pretrained(safe_serialization=False) before transformers 5
     binsharded/  the same with a small max_shard_size (pytorch_model.bin.index.json + shards)
     fp16/ bf16/          the model cast to fp16 / bf16, safetensors
     bin16/ binbf16/      the same as pytorch_model.bin
     base/     the bare GPT2Model / RobertaModel (keys without prefix, no head)
   and DIR/ref.safetensors: ids [B, T], mask [B, T], labels [B] (int64) and the eval-mode logits [B, 3] of the
   fp32 model on that padded batch.
+  Attention is transformers' eager implementation, named explicitly: transformers 5 defaults to sdpa, while
+  transformers 4.44 on torch 2.1.0 (its sdpa needs torch >= 2.1.1) ran eager.
 usage: hf_tiny.py train ARCH DIR
   DIR/job.json (r, alpha, targets, head modules, lr, ratio, weight_decay, beta1, beta2, eps),
   DIR/init.safetensors (initial LoRA factors and head under PEFT names without "base_model.model."),
@@ -25,6 +27,7 @@ import sys
 
 import torch
 import torch.nn.functional as F
+from huggingface_hub import split_torch_state_dict_into_shards
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file, save_file
 from transformers import (GPT2Config, GPT2ForSequenceClassification, RobertaConfig,
@@ -41,12 +44,12 @@ def build(arch):
     torch.manual_seed(0)
     if arch == "gpt2":
         cfg = GPT2Config(n_layer=2, n_head=2, n_embd=32, vocab_size=100, n_positions=64, num_labels=3,
-                         bos_token_id=99, eos_token_id=99, pad_token_id=99)
+                         bos_token_id=99, eos_token_id=99, pad_token_id=99, attn_implementation="eager")
         model = GPT2ForSequenceClassification(cfg)
     else:
         cfg = RobertaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                             intermediate_size=64, max_position_embeddings=66, type_vocab_size=1, num_labels=3,
-                            pad_token_id=1, bos_token_id=0, eos_token_id=2)
+                            pad_token_id=1, bos_token_id=0, eos_token_id=2, attn_implementation="eager")
         model = RobertaForSequenceClassification(cfg)
     with torch.no_grad():  # move every tensor off its default init (LayerNorm ones, zero biases)
         for name, p in model.named_parameters():
@@ -72,16 +75,34 @@ def batch(arch):
     return ids, mask, labels
 
 
+def save_bin(model, d, max_shard_size="5GB"):
+    """Save model as save_pretrained(safe_serialization=False) did before transformers 5 (which writes safetensors
+    only): config.json, and the state dict pickled by torch.save into pytorch_model.bin, or into shards split by
+    huggingface_hub's rule and listed in pytorch_model.bin.index.json."""
+    model.config.dtype = str(model.dtype).removeprefix("torch.")
+    model.config.architectures = [type(model).__name__]
+    model.config.save_pretrained(d)
+    state = model.state_dict()
+    split = split_torch_state_dict_into_shards(state, filename_pattern="pytorch_model{suffix}.bin",
+                                               max_shard_size=max_shard_size)
+    for file, names in split.filename_to_tensors.items():
+        torch.save({n: state[n] for n in names}, os.path.join(d, file))
+    if split.is_sharded:
+        index = {"metadata": split.metadata, "weight_map": split.tensor_to_filename}
+        with open(os.path.join(d, "pytorch_model.bin.index.json"), "w") as f:
+            f.write(json.dumps(index, indent=2, sort_keys=True) + "\n")
+
+
 def make(arch, d):
     model = build(arch)
     model.save_pretrained(os.path.join(d, "st"))
     model.save_pretrained(os.path.join(d, "sharded"), max_shard_size="40KB")
-    model.save_pretrained(os.path.join(d, "bin"), safe_serialization=False)
-    model.save_pretrained(os.path.join(d, "binsharded"), safe_serialization=False, max_shard_size="40KB")
+    save_bin(model, os.path.join(d, "bin"))
+    save_bin(model, os.path.join(d, "binsharded"), max_shard_size="40KB")
     for name, dt in [("16", torch.float16), ("bf16", torch.bfloat16)]:
         m = copy.deepcopy(model).to(dt)
         m.save_pretrained(os.path.join(d, "fp16" if name == "16" else "bf16"))
-        m.save_pretrained(os.path.join(d, "bin" + name), safe_serialization=False)
+        save_bin(m, os.path.join(d, "bin" + name))
     base = model.transformer if arch == "gpt2" else model.roberta
     base.save_pretrained(os.path.join(d, "base"))
     ids, mask, labels = batch(arch)
@@ -100,12 +121,13 @@ def train(arch, d):
     job = json.load(open(os.path.join(d, "job.json")))
     init = load_file(os.path.join(d, "init.safetensors"))
     ref = load_file(os.path.join(d, "ref.safetensors"))
+    load = dict(attn_implementation="eager", dtype=torch.float32)
     if arch == "gpt2":
         model = GPT2ForSequenceClassification.from_pretrained(os.path.join(d, "st"), resid_pdrop=0.0, embd_pdrop=0.0,
-                                                              attn_pdrop=0.0)
+                                                              attn_pdrop=0.0, **load)
     else:
         model = RobertaForSequenceClassification.from_pretrained(os.path.join(d, "st"), hidden_dropout_prob=0.0,
-                                                                 attention_probs_dropout_prob=0.0)
+                                                                 attention_probs_dropout_prob=0.0, **load)
     lc = LoraConfig(r=job["r"], lora_alpha=job["alpha"], lora_dropout=0.0, target_modules=job["targets"],
                     modules_to_save=job["head"], fan_in_fan_out=(arch == "gpt2"))
     pm = get_peft_model(model, lc)

@@ -32,7 +32,7 @@ def make_model(out):
                       num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-5, rope_theta=10000.0,
                       initializer_range=0.1, tie_word_embeddings=False, use_cache=False, bos_token_id=1, eos_token_id=2,
                       attn_implementation="eager")
-    LlamaForCausalLM(cfg).save_pretrained(out, safe_serialization=True)
+    LlamaForCausalLM(cfg).save_pretrained(out)
 
 
 def official_groups(model):
@@ -55,7 +55,7 @@ def short(name):
 def ref(d):
     job = json.load(open(os.path.join(d, "job.json")))
     b = load_file(os.path.join(d, "batch.safetensors"))
-    base = LlamaForCausalLM.from_pretrained(os.path.join(d, "model"), attn_implementation="eager", torch_dtype=torch.float32)
+    base = LlamaForCausalLM.from_pretrained(os.path.join(d, "model"), attn_implementation="eager", dtype=torch.float32)
     out = {}
     with torch.no_grad():
         out["base_loss"] = base(input_ids=b["ids"], attention_mask=b["mask"], labels=b["labels"]).loss.reshape(1)

@@ -1,11 +1,12 @@
-"""Reference logits of a real GGUF Llama model (SmolLM2-135M-Instruct Q4_1) with transformers (4.44) for the Go
+"""Reference logits of a real GGUF Llama model (SmolLM2-135M-Instruct Q4_1) with transformers for the Go
 loader tests.
 
 usage: llama_smollm2.py FILE.gguf OUT.safetensors IDS
 
-transformers 4.44 cannot dequantize Q4_1, so the state dict is built here: every tensor is dequantized with
-gguf-py, q_proj/k_proj rows get llama.cpp's rotary permutation undone (transformers' reverse_permute_weights),
-and the result is loaded into a LlamaForCausalLM whose LlamaConfig comes from the llama.* metadata.
+The state dict is built here: every tensor is dequantized with gguf-py, q_proj/k_proj rows get llama.cpp's rotary
+permutation undone (transformers' reverse_permute_weights), and the result is loaded into a LlamaForCausalLM
+(eager attention) whose LlamaConfig comes from the llama.* metadata. (transformers 4.44 could not dequantize Q4_1;
+transformers 5.17's from_pretrained(gguf_file=...) can, and gives the same logits bit for bit.)
 IDS is a comma-separated list of token ids; the batch is [ids, ids[:n/2] + right padding with the eos id].
 Writes ids [2, T] and mask [2, T] (int64) and logits [2, T, V] (fp32).
 """
@@ -17,7 +18,7 @@ from gguf import GGUFReader, GGMLQuantizationType as Q
 from gguf.quants import dequantize
 from safetensors.torch import save_file
 from transformers import LlamaConfig, LlamaForCausalLM
-from transformers.modeling_utils import no_init_weights
+from transformers.initialization import no_init_weights
 
 torch.set_num_threads(1)
 

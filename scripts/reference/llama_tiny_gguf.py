@@ -35,6 +35,9 @@ def convert(refdir, variant):
         cfg = json.load(f)
     state = load_file(os.path.join(src, "model.safetensors"))
     heads, kv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    # transformers 5 writes rope_theta and the scaling together as rope_parameters; before, as rope_theta and
+    # rope_scaling
+    rope = cfg.get("rope_parameters") or dict(cfg.get("rope_scaling") or {}, rope_theta=cfg["rope_theta"])
     w = gguf.GGUFWriter(os.path.join(refdir, variant + ".gguf"), "llama")
     w.add_name(variant)
     w.add_block_count(cfg["num_hidden_layers"])
@@ -44,13 +47,12 @@ def convert(refdir, variant):
     w.add_head_count(heads)
     w.add_head_count_kv(kv)
     w.add_layer_norm_rms_eps(cfg["rms_norm_eps"])
-    w.add_rope_freq_base(cfg["rope_theta"])
+    w.add_rope_freq_base(rope["rope_theta"])
     w.add_rope_dimension_count(cfg["hidden_size"] // heads)
     w.add_vocab_size(cfg["vocab_size"])
-    rs = cfg.get("rope_scaling")
-    if rs and rs.get("rope_type", rs.get("type")) == "linear":
+    if rope.get("rope_type", rope.get("type")) == "linear":
         w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
-        w.add_rope_scaling_factor(rs["factor"])
+        w.add_rope_scaling_factor(rope["factor"])
     for name, t in state.items():
         stem, suffix = name.rsplit(".", 1)
         if stem in GLOBAL:

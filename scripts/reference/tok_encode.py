@@ -8,9 +8,13 @@ REQUEST:
    "decode": {"<name>": [[id, ...], ...]}}
 
 kind:
-  fast_dir       AutoTokenizer.from_pretrained(path) (a fast tokenizer)
+  fast_dir       PreTrainedTokenizerFast.from_pretrained(path): the directory's tokenizer.json as written, with
+                 tokenizer_config.json's special tokens and add_bos_token/add_eos_token. This is what AutoTokenizer
+                 loaded before transformers 5; AutoTokenizer in 5 rebuilds a Llama tokenizer's normalizer and
+                 pre-tokenizer from its class, which drops the legacy (Prepend/Replace) layout of a file.
   fast_file      PreTrainedTokenizerFast(tokenizer_file=path)
-  llama_slow     LlamaTokenizer.from_pretrained(path), default (legacy) settings
+  llama_slow     transformers 4's slow (SentencePiece) LlamaTokenizer on path/tokenizer.model, default (legacy)
+                 settings (slow_llama.py: transformers 5 no longer has the class)
   sentencepiece  sentencepiece.SentencePieceProcessor(model_file=path)
 
 RESULT: {"<name>": {field: ...}} with, for every text / pair, in request order:
@@ -36,17 +40,17 @@ import warnings
 def load(spec):
     kind, path = spec["kind"], spec["path"]
     if kind == "fast_dir":
-        from transformers import AutoTokenizer
+        from transformers import PreTrainedTokenizerFast
 
-        return AutoTokenizer.from_pretrained(path)
+        return PreTrainedTokenizerFast.from_pretrained(path)
     if kind == "fast_file":
         from transformers import PreTrainedTokenizerFast
 
         return PreTrainedTokenizerFast(tokenizer_file=path)
     if kind == "llama_slow":
-        from transformers import LlamaTokenizer
+        from slow_llama import SlowLlamaTokenizer
 
-        return LlamaTokenizer.from_pretrained(path)
+        return SlowLlamaTokenizer(os.path.join(path, "tokenizer.model"))
     if kind == "sentencepiece":
         import sentencepiece as spm
 
