@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: setup test demo bench vet fmt clean
+.PHONY: setup test demo bench vet fmt clean use
 
 setup:
 	@bash scripts/setup.sh
@@ -21,6 +21,11 @@ demo: setup
 # The project and the PyTorch+PEFT peer side by side (BENCHFLAGS=-quick for a short run; see go run ./cmd/bench -h).
 bench: setup
 	$(GO) run ./cmd/bench $(BENCHFLAGS)
+
+# Prepare another Go module to import this library on the same generated gotch: make use DIR=../myproject
+use:
+	@test -n "$(DIR)" || { echo "usage: make use DIR=path/to/your/module" >&2; exit 2; }
+	@bash scripts/use.sh "$(DIR)"
 
 vet: setup
 	$(GO) vet ./...
