@@ -10,14 +10,15 @@ import (
 )
 
 // GPT2ForSequenceClassification is transformers' GPT2ForSequenceClassification: a GPT2Model under
-// "transformer." and a bias-free linear "score" [num_labels, n_embd] applied to the hidden state of the last
-// token before the first pad token.
+// "transformer." and a bias-free linear "score" [num_labels, n_embd] applied to the hidden state of each
+// sequence's last token that is not the pad token.
 type GPT2ForSequenceClassification struct {
 	Transformer *GPT2Model `name:"transformer"`
 	Score       *Linear    `name:"score"`
-	// PadTokenID locates each sequence's last token as transformers 4.44 does: one before the first pad token
-	// (the last position when there is none). Negative means no pad token: the last token is then found from
-	// the attention mask (right padding), or is the last position when the mask is nil.
+	// PadTokenID locates each sequence's last token as transformers does (5.x, and 4.x since 4.47): the rightmost
+	// token that is not the pad token, so left and right padding both work. Negative means no pad token: the
+	// last token is then found from the attention mask (right padding), or is the last position when the mask
+	// is nil.
 	PadTokenID int64
 }
 
@@ -126,10 +127,7 @@ func (m *GPT2ForSequenceClassification) lastToken(ids, mask *ts.Tensor) *ts.Tens
 	s := ids.MustSize()
 	switch {
 	case m.PadTokenID >= 0:
-		// (argmax(ids == pad) − 1) mod T, as transformers 4.44 computes it
-		eq := ids.MustEq(ts.IntScalar(m.PadTokenID), false).MustTotype(gotch.Int, true)
-		first := eq.MustArgmax([]int64{-1}, false, true)
-		return first.MustSubScalar(ts.IntScalar(1), true).MustRemainder(ts.IntScalar(s[1]), true)
+		return lastNonPad(ids, m.PadTokenID)
 	case mask != nil:
 		n := mask.MustSumDimIntlist([]int64{1}, false, gotch.Int64, false)
 		return n.MustSubScalar(ts.IntScalar(1), true).MustClampMin(ts.IntScalar(0), true)

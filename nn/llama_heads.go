@@ -70,9 +70,9 @@ func NewLlamaForSequenceClassification(cfg *LlamaConfig, o LlamaOptions) (*Llama
 }
 
 // Logits maps ids [B, T] (int64) and an attention mask [B, T] to class logits [B, num_labels] in fp32
-// (nn.SequenceClassifier). The pooled token is transformers' choice: with a pad_token_id, the token before the
-// first pad id of the row (the last token when the row has none); without one, the last position whose mask is
-// 1 (the last position when mask is nil).
+// (nn.SequenceClassifier). The pooled token is transformers' choice: with a pad_token_id, the row's rightmost
+// token that is not the pad id (left or right padding); without one, the last position whose mask is 1 (the
+// last position when mask is nil).
 func (m *LlamaForSequenceClassification) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
 	last := m.lastTokens(ids, mask, ids.MustSize()[1]) // [B]
 	h := m.Model.ForwardAt(ids, mask, last, train)     // [B, 1, hidden]
@@ -98,9 +98,7 @@ func (m *LlamaForSequenceClassification) lastTokens(ids, mask *ts.Tensor, T int6
 		defer mask.MustDrop()
 	}
 	if pad := m.Model.Config.PadTokenID; pad >= 0 {
-		// (argmax(ids == pad) - 1) mod T, as transformers 4.44
-		first := ids.MustEq(ts.IntScalar(int64(pad)), false).MustTotype(gotch.Int, true).MustArgmax([]int64{-1}, false, true)
-		return first.MustSubScalar(ts.IntScalar(1), true).MustRemainder(ts.IntScalar(T), true)
+		return lastNonPad(ids, int64(pad))
 	}
 	if mask == nil {
 		b := ids.MustSize()[0]

@@ -1,6 +1,9 @@
 package nn
 
-import "github.com/sugarme/gotch/ts"
+import (
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
 
 // The classification and scoring heads read one position per sequence; the models' last layers then compute
 // queries and per-token work for those positions alone (GPT2Model.ForwardAt, LlamaModel.ForwardAt). These
@@ -24,4 +27,15 @@ func maskRowsAt(mask, pos *ts.Tensor) *ts.Tensor {
 	out := full.MustGather(2, idx, false, true)
 	idx.MustDrop()
 	return out
+}
+
+// lastNonPad returns, for ids [B, T] (int64), the position [B] (int64) of each row's rightmost token that is not
+// pad (0 for a row of pads), as transformers' sequence classifiers pool since 4.47: argmax over t of
+// t·(ids[t] ≠ pad). It handles right and left padding, and a pad id inside the text.
+func lastNonPad(ids *ts.Tensor, pad int64) *ts.Tensor {
+	T := ids.MustSize()[1]
+	idx := ts.MustArange(ts.IntScalar(T), gotch.Int64, ids.MustDevice())
+	w := ids.MustNotEqual(ts.IntScalar(pad), false).MustTotype(gotch.Int64, true).MustMul(idx, true)
+	idx.MustDrop()
+	return w.MustArgmax([]int64{-1}, false, true)
 }

@@ -65,6 +65,9 @@ def batch(arch):
         if arch == "gpt2":
             row = torch.full((T,), 99)
             row[:n] = torch.randint(0, 99, (n,), generator=g)
+            if b == 0:
+                # the pad id (GPT-2's eos) inside the text: transformers pools the rightmost non-pad token
+                row[1] = 99
         else:
             row = torch.full((T,), 1)
             row[0], row[n - 1] = 0, 2

@@ -78,7 +78,10 @@ def main():
         model.save_pretrained(d, max_shard_size="100KB" if name == "sharded" else "5GB")
         ids, mask = batch(gen)
         if name == "seqcls":
-            ids[0, -1] = 5  # the full row keeps no pad id
+            # the full row has the pad id inside its text: transformers pools its rightmost non-pad token (the last
+            # one), not the token before its first pad id
+            ids[0, 3] = 0
+            ids[0, -1] = 5
         labels = ids.masked_fill(mask == 0, -100)
         with torch.no_grad():
             res = model(input_ids=ids, attention_mask=mask, labels=None if name == "seqcls" else labels)
