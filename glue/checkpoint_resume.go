@@ -34,13 +34,8 @@ func (t *Trainer) restore(dir string) error {
 	if err := diffFingerprint(s.Config, t.state.Config); err != nil {
 		return fmt.Errorf("resume %s: %w", dir, err)
 	}
-	switch {
-	case s.Step < 0 || s.Step > t.total:
-		return fmt.Errorf("resume %s: global_step %d outside [0, %d]", dir, s.Step, t.total)
-	case s.EpochStep < 0 || s.EpochStep >= t.perEpoch:
-		return fmt.Errorf("resume %s: epoch_step %d outside [0, %d)", dir, s.EpochStep, t.perEpoch)
-	case s.Epoch*t.perEpoch+s.EpochStep != s.Step:
-		return fmt.Errorf("resume %s: epoch %d, epoch_step %d do not add up to global_step %d", dir, s.Epoch, s.EpochStep, s.Step)
+	if err := s.Check(t.total, t.perEpoch); err != nil {
+		return fmt.Errorf("resume %s: %w", filepath.Join(dir, TrainerStateFile), err)
 	}
 	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
 		return fmt.Errorf("resume %s: rng_state: %w", dir, err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -50,14 +49,10 @@ type Trainer struct {
 	pcg             *rand.PCG
 	order           [][]int // batches of the current epoch; nil until drawn
 
-	stop       atomic.Bool
-	lastSaved  int
-	lossSum    float64 // since the last evaluation
-	lossN      int
-	runLossSum float64 // since Run started
-	runLossN   int
-	start      time.Time
-	startStep  int
+	stop      atomic.Bool
+	lastSaved int
+	start     time.Time
+	startStep int
 }
 
 // NewTrainer attaches adapters to model (a pointer to a struct walked by nn.Modules, as loraplus.Wrap needs)
@@ -124,7 +119,7 @@ func NewTrainer(model nn.SequenceClassifier, cfg TrainConfig, data TrainData) (*
 	if t.state.RNG, err = t.pcg.MarshalBinary(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+	if err := PrepareOut(cfg.Out, cfg.log()); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	if cfg.Resume != "" {
@@ -167,7 +162,7 @@ type Result struct {
 	Epoch       float64     `json:"epoch"`
 	Metrics     Metrics     `json:"metrics"` // of the last evaluation
 	Best        *BestMetric `json:"best,omitempty"`
-	TrainLoss   float64     `json:"train_loss"` // mean loss over the steps of this Run call
+	TrainLoss   float64     `json:"train_loss"` // mean loss over every step of the run, before a resume too
 	Checkpoint  string      `json:"checkpoint"`
 	Seconds     float64     `json:"train_seconds"`
 	ExamplesSec float64     `json:"train_examples_per_second"`
@@ -186,10 +181,9 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	bar := progress.NewTo(log, "train", t.total-t.state.Step)
 	bar.Unit = "step"
 	t.start, t.startStep = time.Now(), t.state.Step
-	var metrics Metrics
 	for t.state.Step < t.total {
 		if t.stopRequested(ctx) {
-			return t.interrupt(metrics)
+			return t.interrupt()
 		}
 		factor := t.sched.Factor(t.state.Step)
 		batch, err := t.nextBatch()
@@ -201,10 +195,7 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 		t.advance()
-		t.lossSum += loss
-		t.lossN++
-		t.runLossSum += loss
-		t.runLossN++
+		t.state.AddLoss(loss)
 		step := t.state.Step
 		if t.cfg.OnStep != nil {
 			t.cfg.OnStep(step, loss)
@@ -215,7 +206,7 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 			t.cfg.Optim.LR*factor, t.cfg.Optim.LR*t.cfg.Optim.Ratio*factor, exs))
 		last := step == t.total
 		if last || (t.cfg.EvalEvery > 0 && step%t.cfg.EvalEvery == 0) {
-			if metrics, err = t.evaluateAndLog(factor); err != nil {
+			if err := t.evaluateAndLog(factor); err != nil {
 				return nil, err
 			}
 		}
@@ -226,9 +217,13 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 		}
 	}
 	bar.Done()
-	res := t.result(metrics)
+	FaultPoint("metrics", t.state.Step)
+	res := t.result()
 	if err := writeJSONFile(t.cfg.Out, MetricsFile, res); err != nil {
 		return nil, err
+	}
+	if err := syncDir(t.cfg.Out); err != nil {
+		return nil, fmt.Errorf("%s: sync: %w", t.cfg.Out, err)
 	}
 	return res, nil
 }
@@ -237,24 +232,26 @@ func (t *Trainer) stopRequested(ctx context.Context) bool {
 	return t.stop.Load() || (ctx != nil && ctx.Err() != nil)
 }
 
-func (t *Trainer) interrupt(metrics Metrics) (*Result, error) {
+func (t *Trainer) interrupt() (*Result, error) {
 	dir, err := t.SaveCheckpoint()
 	if err != nil {
 		return nil, fmt.Errorf("train: interrupted at step %d, and the checkpoint failed: %w", t.state.Step, err)
 	}
-	res := t.result(metrics)
+	res := t.result()
 	res.Interrupted = true
 	return res, fmt.Errorf("train: %w at step %d; checkpoint %s (resume with -resume latest)", ErrInterrupted, t.state.Step, dir)
 }
 
-func (t *Trainer) result(metrics Metrics) *Result {
+// result summarises the run from its state, so that a resumed run (even one resumed at its last step) reports
+// what the uninterrupted run would.
+func (t *Trainer) result() *Result {
 	el := time.Since(t.start).Seconds()
 	res := &Result{Task: t.cfg.Task.Name, Step: t.state.Step, TotalSteps: t.total,
-		Epoch: float64(t.state.Step) / float64(t.perEpoch), Metrics: metrics, Best: t.state.Best,
+		Epoch: float64(t.state.Step) / float64(t.perEpoch), Metrics: t.state.Metrics, Best: t.state.Best,
 		Checkpoint: t.checkpointDir(t.state.Step), Seconds: el,
 		ExamplesSec: float64((t.state.Step-t.startStep)*t.cfg.BatchSize) / math.Max(el, 1e-9)}
-	if t.runLossN > 0 {
-		res.TrainLoss = t.runLossSum / float64(t.runLossN)
+	if t.state.RunLossSteps > 0 {
+		res.TrainLoss = t.state.RunLossSum / float64(t.state.RunLossSteps)
 	} else {
 		res.TrainLoss = t.state.LastLoss
 	}

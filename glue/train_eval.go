@@ -101,15 +101,16 @@ func (t *Trainer) BestKey() string {
 	return t.data.Evals[0].Name + "/acc"
 }
 
-// evaluateAndLog evaluates, updates the best metric and appends a history entry.
-func (t *Trainer) evaluateAndLog(factor float64) (Metrics, error) {
+// evaluateAndLog evaluates, records the metrics and the best one in the state and appends a history entry.
+func (t *Trainer) evaluateAndLog(factor float64) error {
 	if len(t.data.Evals) == 0 {
-		return nil, nil
+		return nil
 	}
 	m, err := t.Evaluate()
 	if err != nil {
-		return nil, err
+		return err
 	}
+	t.state.Metrics = m
 	step := t.state.Step
 	if v, ok := m[t.BestKey()]; ok && (t.state.Best == nil || v > t.state.Best.Value) {
 		t.state.Best = &BestMetric{Name: t.BestKey(), Value: v, Step: step}
@@ -117,27 +118,28 @@ func (t *Trainer) evaluateAndLog(factor float64) (Metrics, error) {
 	e := HistoryEntry{Step: step, Epoch: float64(step) / float64(t.perEpoch), Metrics: m,
 		LRA: t.cfg.Optim.LR * factor, LRB: t.cfg.Optim.LR * t.cfg.Optim.Ratio * factor,
 		Seconds: time.Since(t.start).Seconds()}
-	if t.lossN > 0 {
-		e.TrainLoss = t.lossSum / float64(t.lossN)
+	if t.state.LossSteps > 0 {
+		e.TrainLoss = t.state.LossSum / float64(t.state.LossSteps)
 	}
-	t.lossSum, t.lossN = 0, 0
+	t.state.LossSum, t.state.LossSteps = 0, 0
 	fmt.Fprintf(t.cfg.log(), "\neval step %d (epoch %.2f): %s train_loss=%.4f\n", step, e.Epoch, m, e.TrainLoss)
 	line, err := json.Marshal(e)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	f, err := os.OpenFile(filepath.Join(t.cfg.Out, HistoryFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return fmt.Errorf("history: %w", err)
 	}
 	if _, err := f.Write(append(line, '\n')); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("history: %w", err)
+		return fmt.Errorf("history: %w", err)
 	}
-	return m, f.Close()
+	return f.Close()
 }
 
 // openHistory starts history.jsonl afresh, or, after a resume, keeps only the entries up to the resumed step.
+// With nothing to keep it removes the file rather than leaving an empty one: the first evaluation creates it.
 func (t *Trainer) openHistory() error {
 	path := filepath.Join(t.cfg.Out, HistoryFile)
 	var keep []byte
@@ -154,6 +156,12 @@ func (t *Trainer) openHistory() error {
 				keep = append(append(keep, sc.Bytes()...), '\n')
 			}
 		}
+	}
+	if len(keep) == 0 {
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("history: %w", err)
+		}
+		return nil
 	}
 	return nn.WriteFileAtomic(path, keep)
 }

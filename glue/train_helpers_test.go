@@ -121,7 +121,7 @@ func tinyData(t *testing.T, train, dev int) TrainData {
 
 // tinyConfig is a fast configuration for the tiny classifier: no dropout, ratio 16, batches of 8, checkpoints
 // only at the end.
-func tinyConfig(t *testing.T, out string) TrainConfig {
+func tinyConfig(t testing.TB, out string) TrainConfig {
 	task, err := TaskByName("sst-2")
 	require.NoError(t, err)
 	c := DefaultTrainConfig(task, 5e-3, "proj")

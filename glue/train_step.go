@@ -98,6 +98,7 @@ func (t *Trainer) trainStep(idx []int, factor float64) (float64, error) {
 				norm, step, t.lastCheckpointName())
 		}
 	}
+	FaultPoint("step", step)
 	if err := t.opt.Step(factor); err != nil {
 		return 0, fmt.Errorf("train: step %d: %w", step, err)
 	}

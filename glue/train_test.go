@@ -135,6 +135,46 @@ func TestResumeEqualsStraightRun(t *testing.T) {
 		hsteps = append(hsteps, h.Step)
 	}
 	assert.Equal(t, []int{6, 12, 18, 24}, hsteps, "history continues after the resume without duplicates")
+
+	// The metrics files are the straight run's, train_loss included, up to wall times and the output folder.
+	for _, name := range []string{MetricsFile, HistoryFile} {
+		assert.Equal(t, runFile(t, straightOut, name), runFile(t, out, name), name)
+	}
+	// So are those of a run resumed at its last step (a kill between the final checkpoint and metrics.json).
+	require.NoError(t, os.Remove(filepath.Join(out, MetricsFile)))
+	c3 := cfg(out)
+	c3.Resume = "latest"
+	third, err := NewTrainer(newTinyClassifier(3, 2), c3, data)
+	require.NoError(t, err)
+	_, err = third.Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, runFile(t, straightOut, MetricsFile), runFile(t, out, MetricsFile), "resumed at the last step")
+}
+
+// runFile reads a run's metrics.json or history.jsonl with what differs between two runs of the same training
+// blanked: wall times and speeds, and the output folder in paths.
+func runFile(t *testing.T, out, name string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, name))
+	require.NoError(t, err)
+	var rows []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if name == MetricsFile {
+			line = string(data)
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(strings.ReplaceAll(line, out, "OUT")), &m))
+		for _, k := range []string{"seconds", "train_seconds", "train_examples_per_second"} {
+			if _, ok := m[k]; ok {
+				m[k] = 0
+			}
+		}
+		rows = append(rows, m)
+		if name == MetricsFile {
+			break
+		}
+	}
+	return rows
 }
 
 func TestResumeRejectsOtherSettings(t *testing.T) {

@@ -22,9 +22,10 @@ func (t *InstructTrainer) checkpointDir(step int) string {
 	return filepath.Join(t.cfg.Out, fmt.Sprintf("%s%d", glue.CheckpointPrefix, step))
 }
 
-// SaveCheckpoint writes out/checkpoint-STEP/ atomically, with the files of glue's checkpoints: the PEFT adapter
-// (task type CAUSAL_LM), glue.OptimizerFile and glue.TrainerStateFile. A trainable tensor that is not finite
-// is an error and nothing is written. Older checkpoints beyond Keep are removed afterwards.
+// SaveCheckpoint writes out/checkpoint-STEP/ with glue.WriteCheckpoint (atomically and durably), with the files
+// of glue's checkpoints: the PEFT adapter (task type CAUSAL_LM), glue.OptimizerFile and glue.TrainerStateFile. A
+// trainable tensor that is not finite is an error and nothing is written. Older checkpoints beyond Keep, and
+// partial folders of interrupted writes, are removed afterwards.
 func (t *InstructTrainer) SaveCheckpoint() (string, error) {
 	final := t.checkpointDir(t.state.Step)
 	if t.lastSaved == t.state.Step {
@@ -39,38 +40,26 @@ func (t *InstructTrainer) SaveCheckpoint() (string, error) {
 			return "", fmt.Errorf("llama: checkpoint step %d: tensor %q is not finite; not saving it", t.state.Step, p.Name)
 		}
 	}
-	tmp, err := os.MkdirTemp(t.cfg.Out, ".tmp-"+glue.CheckpointPrefix)
-	if err != nil {
-		return "", fmt.Errorf("llama: checkpoint: %w", err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			os.RemoveAll(tmp)
-		}
-	}()
 	optim := t.cfg.Optim
-	err = t.lm.SaveAdapter(tmp, loraplus.AdapterOptions{BaseModel: t.cfg.BaseModel, TaskType: InstructTaskType, Optim: &optim,
-		Extra: map[string]string{"task": "instruct", "data": t.cfg.DataName, "global_step": strconv.Itoa(t.state.Step)}})
-	if err == nil {
-		tensors, meta := t.opt.State()
-		err = nn.WriteSafetensors(filepath.Join(tmp, glue.OptimizerFile), tensors, meta)
-	}
-	if err == nil {
-		err = writeJSON(tmp, glue.TrainerStateFile, t.state)
-	}
+	dir, err := glue.WriteCheckpoint(t.cfg.Out, t.state.Step, []glue.CheckpointPart{
+		{Stage: "adapter", Write: func(dir string) error {
+			return t.lm.SaveAdapter(dir, loraplus.AdapterOptions{BaseModel: t.cfg.BaseModel, TaskType: InstructTaskType, Optim: &optim,
+				Extra: map[string]string{"task": "instruct", "data": t.cfg.DataName, "global_step": strconv.Itoa(t.state.Step)}})
+		}},
+		{Stage: "optimizer", Write: func(dir string) error {
+			tensors, meta := t.opt.State()
+			return nn.WriteSafetensors(filepath.Join(dir, glue.OptimizerFile), tensors, meta)
+		}},
+		{Stage: "state", Write: func(dir string) error { return writeJSON(dir, glue.TrainerStateFile, t.state) }},
+	})
 	if err != nil {
-		return "", fmt.Errorf("llama: checkpoint step %d: %w", t.state.Step, err)
+		return "", fmt.Errorf("llama: %w", err)
 	}
-	if err := os.RemoveAll(final); err != nil {
-		return "", fmt.Errorf("llama: checkpoint: %w", err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return "", fmt.Errorf("llama: checkpoint: %w", err)
-	}
-	ok = true
 	t.lastSaved = t.state.Step
-	return final, t.prune()
+	if err := glue.PruneCheckpoints(t.cfg.Out, t.cfg.Keep, t.cfg.log()); err != nil {
+		return "", fmt.Errorf("llama: %w", err)
+	}
+	return dir, nil
 }
 
 // checkpoints returns the checkpoint directories of out, oldest step first.
@@ -93,19 +82,6 @@ func checkpoints(out string) []string {
 		dirs[i] = c.dir
 	}
 	return dirs
-}
-
-func (t *InstructTrainer) prune() error {
-	if t.cfg.Keep <= 0 {
-		return nil
-	}
-	dirs := checkpoints(t.cfg.Out)
-	for i := 0; i < len(dirs)-t.cfg.Keep; i++ {
-		if err := os.RemoveAll(dirs[i]); err != nil {
-			return fmt.Errorf("llama: checkpoint: %w", err)
-		}
-	}
-	return nil
 }
 
 func (t *InstructTrainer) lastCheckpointName() string {
@@ -133,13 +109,8 @@ func (t *InstructTrainer) restore(dir string) error {
 			return fmt.Errorf("llama: resume %s: setting %q was %q in the checkpoint, now %q", dir, k, s.Config[k], t.state.Config[k])
 		}
 	}
-	switch {
-	case s.Step < 0 || s.Step > t.total:
-		return fmt.Errorf("llama: resume %s: global_step %d outside [0, %d]", dir, s.Step, t.total)
-	case s.EpochStep < 0 || s.EpochStep >= t.perEpoch:
-		return fmt.Errorf("llama: resume %s: epoch_step %d outside [0, %d)", dir, s.EpochStep, t.perEpoch)
-	case s.Epoch*t.perEpoch+s.EpochStep != s.Step:
-		return fmt.Errorf("llama: resume %s: epoch %d, epoch_step %d do not add up to global_step %d", dir, s.Epoch, s.EpochStep, s.Step)
+	if err := s.Check(t.total, t.perEpoch); err != nil {
+		return fmt.Errorf("llama: resume %s: %w", filepath.Join(dir, glue.TrainerStateFile), err)
 	}
 	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
 		return fmt.Errorf("llama: resume %s: rng_state: %w", dir, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/loraplus-go/loraplus/llama/data"
 	"github.com/loraplus-go/loraplus/nn/tokenizer"
@@ -76,12 +77,13 @@ func LoadInstructData(path string, tok *tokenizer.Pipeline, o InstructDataOption
 			return nil, nil, fmt.Errorf("%s:%d: %w", path, lineNo, rerr)
 		}
 		if len(bytes.TrimSpace(line)) > 0 {
-			enc, err := encodeInstructLine(line, path, lineNo, eos, tokenize, o.MaxLen)
+			enc, ok, err := encodeInstructLine(line, path, lineNo, eos, tokenize, o.MaxLen)
 			switch {
 			case err != nil && !o.SkipBad:
 				return nil, nil, err
 			case err != nil:
 				rep.Skipped = append(rep.Skipped, err)
+			case !ok:
 			case instructTrained(enc) == 0:
 				rep.NoTarget = append(rep.NoTarget, fmt.Sprintf("%s:%d", path, lineNo))
 			default:
@@ -103,33 +105,40 @@ func LoadInstructData(path string, tok *tokenizer.Pipeline, o InstructDataOption
 		}
 	}
 	if len(out) == 0 {
-		return nil, nil, fmt.Errorf("%s: no usable examples", path)
+		return nil, nil, fmt.Errorf("%s: no usable examples%s", path, rep.leftOut())
 	}
 	return out, rep, nil
 }
 
-// encodeInstructLine parses, formats and encodes one JSONL line; errors carry the file's line number.
-func encodeInstructLine(line []byte, path string, lineNo int, eos string, tokenize data.TokenizeFunc, maxLen int) (data.Encoded, error) {
-	exs, err := data.ReadInstruct(bytes.NewReader(line), path)
-	if err != nil {
-		var le *data.LineError
-		if errors.As(err, &le) {
-			c := *le
-			c.Line = lineNo
-			return data.Encoded{}, &c
-		}
-		return data.Encoded{}, fmt.Errorf("%s:%d: %w", path, lineNo, err)
+// leftOut says why a file gave no examples, for the error: what the reader left out, or that the file had no
+// record at all.
+func (r *InstructReport) leftOut() string {
+	var parts []string
+	if n := len(r.NoTarget); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d left with no target token within the maximum length", n))
 	}
-	if len(exs) != 1 {
-		return data.Encoded{}, fmt.Errorf("%s:%d: want one JSON record on the line, got %d", path, lineNo, len(exs))
+	if n := len(r.Skipped); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d malformed records skipped", n))
 	}
-	ex := exs[0]
-	ex.Line = lineNo
+	if len(parts) == 0 {
+		return " (the file holds no JSON record)"
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// encodeInstructLine parses, formats and encodes one JSONL line; errors carry the file's line number. ok is
+// false for a line with no record.
+func encodeInstructLine(line []byte, path string, lineNo int, eos string, tokenize data.TokenizeFunc, maxLen int) (data.Encoded, bool, error) {
+	ex, ok, err := data.ParseInstructLine(line, path, lineNo)
+	if err != nil || !ok {
+		return data.Encoded{}, false, err
+	}
 	fm, err := data.Format(ex, eos)
 	if err != nil {
-		return data.Encoded{}, err
+		return data.Encoded{}, false, err
 	}
-	return fm.Encode(tokenize, maxLen)
+	enc, err := fm.Encode(tokenize, maxLen)
+	return enc, err == nil, err
 }
 
 // instructTrained counts the labels that the next-token loss scores (every position but the first).

@@ -37,15 +37,23 @@ func TestLoadInstructData(t *testing.T) {
 		{"both formats", good, llama.InstructDataOptions{}, 2, 0, 0, ""},
 		{"limit", good, llama.InstructDataOptions{Limit: 1}, 1, 0, 0, ""},
 		{"target cut away", good + long, llama.InstructDataOptions{MaxLen: 24}, 2, 0, 1, ""},
-		{"bad row stops", good + "[1]\n", llama.InstructDataOptions{}, 0, 0, 0, "d.jsonl:3: want a JSON object"},
+		{"bad row stops", good + "[1]\n", llama.InstructDataOptions{}, 0, 0, 0, "d.jsonl:3: want a JSON object, got array"},
 		{"bad row skipped", "\n" + `{"inputs": 1, "targets": "x"}` + "\n" + good, llama.InstructDataOptions{SkipBad: true}, 2, 1, 0, ""},
-		{"nothing usable", "{}\n", llama.InstructDataOptions{SkipBad: true}, 0, 0, 0, "no usable examples"},
+		{"nothing usable", "{}\n", llama.InstructDataOptions{SkipBad: true}, 0, 0, 0, "d.jsonl: no usable examples (1 malformed records skipped)"},
+		{"empty file", "\n \n", llama.InstructDataOptions{}, 0, 0, 0, "d.jsonl: no usable examples (the file holds no JSON record)"},
+		{"every target cut away", long, llama.InstructDataOptions{MaxLen: 24}, 0, 0, 0,
+			"d.jsonl: no usable examples (1 left with no target token within the maximum length)"},
+		{"byte order mark", "\xef\xbb\xbf" + good, llama.InstructDataOptions{}, 2, 0, 0, ""},
+		{"byte order mark on a blank first line", "\xef\xbb\xbf\n" + good, llama.InstructDataOptions{}, 2, 0, 0, ""},
+		{"byte order mark inside", good + "\xef\xbb\xbf" + good, llama.InstructDataOptions{}, 0, 0, 0,
+			"d.jsonl:3: UTF-8 byte order mark (U+FEFF) at the start of the line; only the file may start with one"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			enc, rep, err := llama.LoadInstructData(write(t, tc.body), tok, tc.o)
 			if tc.err != "" {
-				require.ErrorContains(t, err, tc.err)
+				require.Error(t, err)
+				assert.True(t, strings.HasSuffix(err.Error(), tc.err), "%q does not end in %q", err, tc.err)
 				return
 			}
 			require.NoError(t, err)

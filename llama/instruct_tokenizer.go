@@ -49,7 +49,8 @@ func LoadTokenizer(path string) (*tokenizer.Pipeline, error) {
 	return tok, nil
 }
 
-// IsGGUF reports whether path is a file that starts with the GGUF magic.
+// IsGGUF reports whether path is a file to read as GGUF: one that starts with the GGUF magic, or one too short to
+// hold it (a truncated file, which CheckGGUF and the loaders then report as a bad GGUF file).
 func IsGGUF(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && !fi.IsDir() && isGGUF(path)

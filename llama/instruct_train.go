@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -38,13 +37,11 @@ type InstructTrainer struct {
 	pcg             *rand.PCG
 	order           [][]int
 
-	stop       atomic.Bool
-	lastSaved  int
-	runLossSum float64
-	runLossN   int
-	tokens     int // trained tokens since Run started
-	start      time.Time
-	startStep  int
+	stop      atomic.Bool
+	lastSaved int
+	tokens    int // trained tokens since Run started
+	start     time.Time
+	startStep int
 }
 
 // InstructResult summarises a finished (or interrupted) run.
@@ -52,7 +49,7 @@ type InstructResult struct {
 	Step        int     `json:"global_step"`
 	TotalSteps  int     `json:"total_steps"`
 	Epoch       float64 `json:"epoch"`
-	TrainLoss   float64 `json:"train_loss"` // mean loss over the steps of this Run call
+	TrainLoss   float64 `json:"train_loss"` // mean loss over every step of the run, before a resume too
 	LastLoss    float64 `json:"last_loss"`
 	Checkpoint  string  `json:"checkpoint"`
 	Seconds     float64 `json:"train_seconds"`
@@ -112,7 +109,7 @@ func NewInstructTrainer(model *nn.LlamaForCausalLM, cfg InstructConfig, train []
 	if t.state.RNG, err = t.pcg.MarshalBinary(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+	if err := glue.PrepareOut(cfg.Out, cfg.log()); err != nil {
 		return nil, fmt.Errorf("llama: train: %w", err)
 	}
 	if cfg.Resume != "" {
@@ -166,8 +163,7 @@ func (t *InstructTrainer) Run(ctx context.Context) (*InstructResult, error) {
 			return nil, err
 		}
 		t.advance()
-		t.runLossSum += loss
-		t.runLossN++
+		t.state.AddLoss(loss)
 		step := t.state.Step
 		if t.cfg.OnStep != nil {
 			t.cfg.OnStep(step, loss)
@@ -182,9 +178,13 @@ func (t *InstructTrainer) Run(ctx context.Context) (*InstructResult, error) {
 		}
 	}
 	bar.Done()
+	glue.FaultPoint("metrics", t.state.Step)
 	res := t.result()
 	if err := writeJSON(t.cfg.Out, glue.MetricsFile, res); err != nil {
 		return nil, err
+	}
+	if err := glue.SyncDir(t.cfg.Out); err != nil {
+		return nil, fmt.Errorf("llama: %s: sync: %w", t.cfg.Out, err)
 	}
 	return res, nil
 }
@@ -209,8 +209,8 @@ func (t *InstructTrainer) result() *InstructResult {
 		res.SecPerStep = el / float64(n)
 	}
 	res.TrainLoss = t.state.LastLoss
-	if t.runLossN > 0 {
-		res.TrainLoss = t.runLossSum / float64(t.runLossN)
+	if t.state.RunLossSteps > 0 {
+		res.TrainLoss = t.state.RunLossSum / float64(t.state.RunLossSteps)
 	}
 	return res
 }
@@ -334,6 +334,7 @@ func (t *InstructTrainer) finishStep(v, factor float64) (float64, error) {
 				norm, step, t.lastCheckpointName())
 		}
 	}
+	glue.FaultPoint("step", step)
 	if err := t.opt.Step(factor); err != nil {
 		return 0, fmt.Errorf("llama: train: step %d: %w", step, err)
 	}

@@ -3,7 +3,9 @@
 package llama
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/loraplus-go/loraplus/llama/gguf"
 	"github.com/loraplus-go/loraplus/nn"
 )
 
@@ -39,7 +42,7 @@ type llamaCheckpoint struct {
 	close       func() error
 }
 
-// llamaOpen opens an HF directory or a .gguf file.
+// llamaOpen opens an HF directory or a GGUF file (see isGGUF).
 func llamaOpen(path string) (*llamaCheckpoint, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -54,7 +57,9 @@ func llamaOpen(path string) (*llamaCheckpoint, error) {
 	return nil, fmt.Errorf("%s: neither a Hugging Face model directory nor a GGUF file", path)
 }
 
-// isGGUF reports whether a file starts with the GGUF magic.
+// isGGUF reports whether a file is to be read as GGUF: it starts with the GGUF magic, or it is too short to hold
+// the magic at all. Such a file is a truncated download far more often than anything else, and the GGUF parser
+// then reports it as a bad GGUF file, naming its size, instead of its being taken for something else.
 func isGGUF(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
@@ -62,8 +67,22 @@ func isGGUF(path string) bool {
 	}
 	defer f.Close()
 	var magic [4]byte
-	_, err = f.Read(magic[:])
-	return err == nil && string(magic[:]) == "GGUF"
+	n, err := io.ReadFull(f, magic[:])
+	if err != nil {
+		return n < len(magic) && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF))
+	}
+	return string(magic[:]) == gguf.Magic
+}
+
+// CheckGGUF parses the header, metadata and tensor table of a GGUF file without reading tensor data, and returns
+// the parser's error for a damaged or foreign file (naming the file and the offset). Commands call it to tell
+// a bad GGUF file from a model folder before loading anything.
+func CheckGGUF(path string) error {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func llamaOpenHFDir(dir string) (*llamaCheckpoint, error) {

@@ -24,7 +24,7 @@ type compareRun struct {
 
 // runCompare trains LoRA (ratio 1) and LoRA+ (-ratio) with the same lr_A and everything else equal, into
 // OUT/compare/ratio-R/, and draws OUT/compare/compare.png: dev accuracy over steps for both (the paper's
-// Figure 7).
+// Figure 7). With -resume latest each run continues from its newest checkpoint (cellResume).
 func runCompare(s *session, st *cli.Stopper) error {
 	dir := filepath.Join(s.o.out, "compare")
 	metric := s.data.Evals[0].Name + "/acc"
@@ -35,11 +35,12 @@ func runCompare(s *session, st *cli.Stopper) error {
 			name = fmt.Sprintf("LoRA+ (ratio %g)", ratio)
 		}
 		out := filepath.Join(dir, fmt.Sprintf("ratio-%g", ratio))
-		if err := os.RemoveAll(out); err != nil {
+		resume, err := cellResume(out, s.o.resume)
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(s.stdout, "compare: %s\n", name)
-		res, err := s.train(st, s.lr, ratio, out, "", ratio != 1)
+		res, err := s.train(st, s.lr, ratio, out, resume, ratio != 1)
 		if err != nil {
 			return err
 		}

@@ -84,7 +84,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		"optimizer state stay float32; float16 needs CUDA)")
 	fs.IntVar(&o.threads, "threads", 0, "libtorch intra-op threads (0 keeps libtorch's default)")
 	fs.Int64Var(&seed, "seed", 42, "seed of shuffling, adapter init and a new head")
-	fs.StringVar(&o.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" in -out")
+	fs.StringVar(&o.resume, "resume", "", "continue from a checkpoint directory, or \"latest\" in -out (with -sweep or -compare: "+
+		"\"latest\" continues every run from its newest checkpoint; finished runs are not trained again)")
 	fs.StringVar(&badRows, "bad-rows", "stop", "malformed data rows: stop (error naming file:line) or skip (count and list them)")
 	fs.IntVar(&o.limTrain, "limit-train", 0, "use only the first N training examples (0: all)")
 	fs.IntVar(&o.limEval, "limit-eval", 0, "use only the first N examples of each dev split (0: all)")
@@ -182,8 +183,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.compare && o.ratio == 1 {
 		return nil, fmt.Errorf("-compare runs ratio 1 against -ratio: set -ratio to another value than 1")
 	}
-	if (o.compare || sweeping) && o.resume != "" {
-		return nil, fmt.Errorf("-resume works for a single run, not with -sweep or -compare")
+	if (o.compare || sweeping) && o.resume != "" && o.resume != "latest" {
+		return nil, fmt.Errorf("-resume with -sweep or -compare takes only \"latest\" (each run resumes from its newest checkpoint), got %q", o.resume)
 	}
 	if err := o.check(); err != nil {
 		return nil, err

@@ -37,6 +37,11 @@ func TestParseFlagsDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []float64{1e-4, 2e-4}, o.sweepA)
 	assert.Equal(t, []float64{1e-3, 2e-3, 4e-3}, o.sweepB)
+	for _, mode := range []string{"-compare", "-sweep-grid"} {
+		o, err = parseFlags([]string{mode, "-resume", "latest"}, io.Discard)
+		require.NoError(t, err, "%s continues with -resume latest", mode)
+		assert.Equal(t, "latest", o.resume)
+	}
 	o, err = parseFlags([]string{"-sweep-grid"}, io.Discard)
 	require.NoError(t, err)
 	xs, ys := sweepAxes(o, 1e-4)
@@ -81,7 +86,8 @@ func TestParseFlagsErrors(t *testing.T) {
 		{[]string{"-sweep", "1e-4:1e-3", "-sweep-grid"}, "-sweep and -sweep-grid exclude each other"},
 		{[]string{"-sweep-grid", "-compare"}, "-compare and -sweep exclude each other"},
 		{[]string{"-compare", "-ratio", "1"}, "-compare runs ratio 1 against -ratio"},
-		{[]string{"-compare", "-resume", "latest"}, "-resume works for a single run"},
+		{[]string{"-compare", "-resume", "out/glue/mnli/checkpoint-4"}, `-resume with -sweep or -compare takes only "latest"`},
+		{[]string{"-sweep", "1e-4:1e-3", "-resume", "x"}, `-resume with -sweep or -compare takes only "latest"`},
 		{[]string{"-batch", "x"}, `invalid value "x" for flag -batch`},
 		{[]string{"extra"}, "unexpected arguments: extra"},
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/llama"
@@ -19,6 +21,9 @@ type modelKind struct {
 	// padToModel gives the tokenizer's pad id to the model (GPT-2 finds each sequence's last token by it).
 	padToModel bool
 	load       func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error)
+	// positions, for a model with a learned position table, reads from config.json the longest sequence the
+	// model takes and says where that number comes from; nil for Llama, whose rotary positions have no table.
+	positions func(dir string) (n int, from string, err error)
 }
 
 // modelKinds are the supported config.json model types.
@@ -26,17 +31,33 @@ var modelKinds = map[string]modelKind{
 	"gpt2": {name: "gpt2", lr: 2e-4, targets: []string{"c_attn", "c_proj", "c_fc"}, keepLast: 0, padToModel: true,
 		load: func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error) {
 			return nn.LoadGPT2ForSequenceClassification(dir, o)
+		},
+		positions: func(dir string) (int, string, error) {
+			c, err := nn.ReadGPT2Config(dir)
+			return int(c.NPositions), fmt.Sprintf("n_positions in %s", filepath.Join(dir, nn.HFConfigFile)), err
 		}},
 	"roberta": {name: "roberta", lr: 5e-5, targets: []string{"query", "value"}, keepLast: 1,
 		load: func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error) {
 			return nn.LoadRobertaForSequenceClassification(dir, o)
+		},
+		positions: func(dir string) (int, string, error) {
+			c, err := nn.ReadRobertaConfig(dir)
+			return int(c.MaxLength()), fmt.Sprintf("max_position_embeddings %d in %s, less the %d position ids RoBERTa skips",
+				c.MaxPositionEmbeddings, filepath.Join(dir, nn.HFConfigFile), c.PadID()+1), err
 		}},
 }
 
-// detectKind reads config.json's model_type; a GGUF file is a Llama model.
+// detectKind reads config.json's model_type; a GGUF file is a Llama model, whose header is parsed here so that a
+// damaged file is reported as such before anything else loads.
 func detectKind(dir string) (modelKind, error) {
 	if llama.IsGGUF(dir) {
+		if err := llama.CheckGGUF(dir); err != nil {
+			return modelKind{}, err
+		}
 		return llamaKind, nil
+	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return modelKind{}, fmt.Errorf("%s: neither a model directory (config.json and weights) nor a GGUF file", dir)
 	}
 	var c nn.HFConfig
 	if err := nn.ReadHFConfig(dir, &c); err != nil {

@@ -33,6 +33,9 @@ func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMaxLen(o, kind); err != nil {
+		return nil, err
+	}
 	dev, err := nn.ParseDevice(o.device)
 	if err != nil {
 		return nil, err
@@ -61,6 +64,22 @@ func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
 	return s, nil
 }
 
+// checkMaxLen refuses a -max-len longer than the model's position table as soon as the config is read: the
+// model would fail on the first batch that long, after the data and the model have loaded and training began.
+func checkMaxLen(o *options, k modelKind) error {
+	if k.positions == nil {
+		return nil
+	}
+	n, from, err := k.positions(o.modelDir)
+	if err != nil {
+		return err
+	}
+	if o.maxLen > n {
+		return fmt.Errorf("-max-len %d is above the %d positions of the model (%s)", o.maxLen, n, from)
+	}
+	return nil
+}
+
 // config builds the runner's settings from the flags for one run.
 func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfig {
 	o := s.o
@@ -77,8 +96,12 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 	return c
 }
 
-// train loads a fresh model and trains it at (lrA, lrA·ratio) into out; printPlan prints the LoRA+ plan.
+// train loads a fresh model and trains it at (lrA, lrA·ratio) into out; printPlan prints the LoRA+ plan. The
+// output folder is readied before the model loads, so that one that takes no writes fails at once.
 func (s *session) train(st *cli.Stopper, lrA, ratio float64, out, resume string, printPlan bool) (*glue.Result, error) {
+	if err := glue.PrepareOut(out, s.stderr); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	model, err := loadModel(s.o, s.dev, s.tok, s.kind)
 	if err != nil {
 		return nil, err

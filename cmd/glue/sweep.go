@@ -49,7 +49,8 @@ func sweepAxes(o *options, lr float64) ([]float64, []float64) {
 
 // runSweep trains every cell of the grid into OUT/sweep/ and draws OUT/sweep/heatmap.png: the final dev
 // accuracy over (lr_A, lr_B), the best cell outlined, the lr_A = lr_B diagonal dashed. A diverged run is a
-// grey cell. An interruption stops the sweep after writing what is done.
+// grey cell. An interruption stops the sweep after writing what is done; with -resume latest a sweep continues
+// (cellResume): finished cells are not trained again, the interrupted one resumes, the others start.
 func runSweep(s *session, st *cli.Stopper) error {
 	xs, ys := sweepAxes(s.o, s.lr)
 	dir := filepath.Join(s.o.out, "sweep")
@@ -68,11 +69,12 @@ cells:
 		for ix, lrA := range xs {
 			out := filepath.Join(dir, fmt.Sprintf("lrA_%g_lrB_%g", lrA, lrB))
 			fmt.Fprintf(s.stdout, "sweep cell %d/%d: lr_A %g, lr_B %g\n", iy*len(xs)+ix+1, len(xs)*len(ys), lrA, lrB)
-			if err := os.RemoveAll(out); err != nil {
+			resume, err := cellResume(out, s.o.resume)
+			if err != nil {
 				return err
 			}
 			cell := sweepCell{LRA: lrA, LRB: lrB, Ratio: lrB / lrA, Final: math.NaN(), Best: math.NaN(), Out: out}
-			r, err := s.train(st, lrA, lrB/lrA, out, "", iy == 0 && ix == 0)
+			r, err := s.train(st, lrA, lrB/lrA, out, resume, iy == 0 && ix == 0)
 			switch {
 			case errors.Is(err, glue.ErrInterrupted):
 				stopErr = err
@@ -95,6 +97,20 @@ cells:
 		return err
 	}
 	return stopErr
+}
+
+// cellResume says how a run of -sweep or -compare starts in its folder out. With -resume latest and a
+// checkpoint there, it resumes from the newest one: a cell interrupted (even killed) mid-run continues where its
+// last checkpoint stands, and a finished cell, whose last checkpoint is its final step, only reads its state and
+// writes its metrics again (the trainer state holds its metrics and loss sums). Otherwise the folder is emptied
+// and the run starts afresh.
+func cellResume(out, resume string) (string, error) {
+	if resume == "latest" {
+		if _, err := glue.ResolveCheckpoint(out, "latest"); err == nil {
+			return "latest", nil
+		}
+	}
+	return "", os.RemoveAll(out)
 }
 
 func writeSweep(dir string, res sweepResult, z [][]float64) error {

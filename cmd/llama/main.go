@@ -40,8 +40,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	})
 }
 
-// train loads the tokenizer, data and model and runs the trainer.
+// train loads the tokenizer, data and model and runs the trainer. The output folder is readied first, so that
+// one that takes no writes fails the run before anything loads.
 func train(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*llama.InstructResult, error) {
+	if err := glue.PrepareOut(o.cfg.Out, stderr); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	if o.threads > 0 {
 		if err := nn.SetNumThreads(o.threads); err != nil {
 			return nil, err

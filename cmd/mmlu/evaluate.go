@@ -52,7 +52,8 @@ func evaluate(o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	t0 := time.Now()
-	subjects, err := data.LoadMMLU(o.dataDir, data.MMLUOptions{Split: o.split, Subjects: o.subjects, Limit: o.limit})
+	subjects, err := data.LoadMMLU(o.dataDir, data.MMLUOptions{Split: o.split, Subjects: o.subjects, Limit: o.limit,
+		NoDev: o.shots == 0})
 	if err != nil {
 		return err
 	}

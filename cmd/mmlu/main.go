@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 )
 
 func main() {
@@ -25,8 +27,8 @@ func main() {
 		return
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "mmlu:", err)
-		os.Exit(1)
+		fmt.Fprintln(os.Stderr, cli.Message("mmlu", err))
+		os.Exit(cli.ExitError)
 	}
 }
 

@@ -60,8 +60,9 @@ func ReadInstructFile(path string) ([]Example, error) {
 // only JSON whitespace are skipped and keys other than the ones used are ignored. Each
 // line is either {"inputs": string, "targets": string} (or "prompt" and
 // "completion") or {"messages": [{"role": "system"|"user"|"assistant",
-// "content": string}, ...]} with at least one message. Errors have the form
-// "name:line: key: problem".
+// "content": string}, ...]} with at least one message. A UTF-8 byte order
+// mark at the start of the input is skipped (ParseInstructLine). Errors have
+// the form "name:line: key: problem".
 func ReadInstruct(r io.Reader, name string) ([]Example, error) {
 	br := bufio.NewReader(r)
 	var out []Example
@@ -70,17 +71,37 @@ func ReadInstruct(r io.Reader, name string) ([]Example, error) {
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s:%d: %w", name, lineNo, err)
 		}
-		if len(trimJSONSpace(line)) > 0 {
-			ex, perr := parseInstructLine(line, name, lineNo)
-			if perr != nil {
-				return nil, perr
-			}
+		ex, ok, perr := ParseInstructLine(line, name, lineNo)
+		if perr != nil {
+			return nil, perr
+		}
+		if ok {
 			out = append(out, ex)
 		}
 		if err != nil {
 			return out, nil
 		}
 	}
+}
+
+// utf8BOM is the byte order mark some editors (Notepad, Excel's "UTF-8" export) put at the start of a UTF-8 file.
+const utf8BOM = "\xef\xbb\xbf"
+
+// ParseInstructLine parses line lineNo of the JSONL file name (see ReadInstruct for the layouts); ok is false for
+// a line of only JSON whitespace. On line 1 a leading UTF-8 byte order mark is skipped, as the GLUE TSV and MMLU
+// CSV readers skip one; on any other line it is an error that names it (a file made by concatenating files).
+func ParseInstructLine(line []byte, name string, lineNo int) (ex Example, ok bool, err error) {
+	if bytes.HasPrefix(line, []byte(utf8BOM)) {
+		if lineNo != 1 {
+			return Example{}, false, lineErrorf(name, lineNo, "", "UTF-8 byte order mark (U+FEFF) at the start of the line; only the file may start with one")
+		}
+		line = line[len(utf8BOM):]
+	}
+	if len(trimJSONSpace(line)) == 0 {
+		return Example{}, false, nil
+	}
+	ex, err = parseInstructLine(line, name, lineNo)
+	return ex, err == nil, err
 }
 
 func parseInstructLine(line []byte, name string, lineNo int) (Example, error) {

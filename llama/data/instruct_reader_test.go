@@ -120,3 +120,19 @@ func TestReadInstructMissingFile(t *testing.T) {
 	_, err := ReadInstructFile(filepath.Join(t.TempDir(), "none.jsonl"))
 	assert.ErrorContains(t, err, "none.jsonl")
 }
+
+// A UTF-8 byte order mark may start the input (editors write one), as the TSV and CSV readers accept; anywhere
+// else it is an error naming the line.
+func TestReadInstructByteOrderMark(t *testing.T) {
+	rec := `{"inputs": "a", "targets": "b"}` + "\n"
+	got, err := ReadInstruct(strings.NewReader("\xef\xbb\xbf"+rec+rec), "bom.jsonl")
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, Example{Prompt: "a", Completion: "b", File: "bom.jsonl", Line: 1}, got[0])
+	_, err = ReadInstruct(strings.NewReader(rec+"\xef\xbb\xbf"+rec), "bom.jsonl")
+	assert.EqualError(t, err, "bom.jsonl:2: UTF-8 byte order mark (U+FEFF) at the start of the line; only the file may start with one")
+	ex, ok, err := ParseInstructLine([]byte("\xef\xbb\xbf \r\n"), "bom.jsonl", 1)
+	require.NoError(t, err)
+	assert.False(t, ok, "a blank first line after the mark holds no record")
+	assert.Equal(t, Example{}, ex)
+}

@@ -85,6 +85,9 @@ type MMLUOptions struct {
 	Subjects []string
 	// Limit keeps only the first Limit questions of each subject; 0 keeps all.
 	Limit int
+	// NoDev leaves the dev files unread (SubjectData.Dev nil): a zero-shot evaluation uses no dev rows, so it
+	// must not require their files.
+	NoDev bool
 }
 
 // SubjectData holds one subject's few-shot examples and evaluation questions.
@@ -101,6 +104,8 @@ type SubjectData struct {
 // LoadMMLU reads an MMLU data directory laid out as
 // root/{dev,val,test}/<subject>_<split>.csv. Subjects are listed from the
 // file names of opts.Split, as the reference lists them from the test folder.
+// A selected subject whose file of opts.Split holds no question is an error
+// naming the file(s): an evaluation must not report an accuracy over nothing.
 func LoadMMLU(root string, opts MMLUOptions) ([]SubjectData, error) {
 	split := opts.Split
 	if split == "" {
@@ -118,19 +123,32 @@ func LoadMMLU(root string, opts MMLUOptions) ([]SubjectData, error) {
 		return nil, err
 	}
 	out := make([]SubjectData, 0, len(subjects))
+	var empty []string
 	for _, s := range subjects {
-		dev, err := ReadQuestionsFile(subjectFile(root, "dev", s), s)
+		var dev []Question
+		if !opts.NoDev {
+			if dev, err = ReadQuestionsFile(subjectFile(root, "dev", s), s); err != nil {
+				return nil, err
+			}
+		}
+		path := subjectFile(root, split, s)
+		qs, err := ReadQuestionsFile(path, s)
 		if err != nil {
 			return nil, err
 		}
-		qs, err := ReadQuestionsFile(subjectFile(root, split, s), s)
-		if err != nil {
-			return nil, err
+		if len(qs) == 0 {
+			empty = append(empty, path)
 		}
 		if opts.Limit > 0 && len(qs) > opts.Limit {
 			qs = qs[:opts.Limit]
 		}
 		out = append(out, SubjectData{Name: s, Dev: dev, Questions: qs})
+	}
+	switch {
+	case len(empty) == 1:
+		return nil, fmt.Errorf("mmlu: %s holds no questions", empty[0])
+	case len(empty) > 1:
+		return nil, fmt.Errorf("mmlu: %d files hold no questions: %s", len(empty), strings.Join(empty, ", "))
 	}
 	return out, nil
 }

@@ -117,3 +117,38 @@ func TestListSubjectsIgnoresOtherFiles(t *testing.T) {
 	_, err = ListSubjects(root, "dev")
 	assert.ErrorContains(t, err, "no *_dev.csv files")
 }
+
+// An evaluation over no question is an error naming the empty file(s); a zero-shot evaluation reads no dev file.
+func TestLoadMMLUEmptyAndNoDev(t *testing.T) {
+	q := "What is the Sun?,A star,A planet,A moon,A comet,A\n"
+	root := t.TempDir()
+	write := func(rel, body string) string {
+		p := filepath.Join(root, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	write("test/anatomy_test.csv", q)
+	emptyA := write("test/astronomy_test.csv", "")
+	emptyV := write("test/virology_test.csv", "\xef\xbb\xbf")
+	write("dev/astronomy_dev.csv", q)
+	for _, tc := range []struct {
+		name string
+		opts MMLUOptions
+		err  string
+	}{
+		{"one empty subject", MMLUOptions{Subjects: []string{"astronomy"}}, "mmlu: " + emptyA + " holds no questions"},
+		{"every subject", MMLUOptions{NoDev: true}, "mmlu: 2 files hold no questions: " + emptyA + ", " + emptyV},
+		{"dev files are read", MMLUOptions{Subjects: []string{"anatomy"}}, "open " + filepath.Join(root, "dev", "anatomy_dev.csv") + ": no such file or directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadMMLU(root, tc.opts)
+			assert.EqualError(t, err, tc.err)
+		})
+	}
+	got, err := LoadMMLU(root, MMLUOptions{Subjects: []string{"anatomy"}, NoDev: true})
+	require.NoError(t, err, "zero-shot: no dev file needed")
+	require.Len(t, got, 1)
+	assert.Nil(t, got[0].Dev)
+	assert.Len(t, got[0].Questions, 1)
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/loraplus-go/loraplus/glue"
 )
@@ -29,7 +30,7 @@ func Main[O any](name string, args []string, stderr io.Writer, parse func([]stri
 		return ExitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintln(stderr, Message(name, err))
 		return ExitUsage
 	}
 	st := NewStopper(name, stderr)
@@ -37,13 +38,24 @@ func Main[O any](name string, args []string, stderr io.Writer, parse func([]stri
 	err = do(o, st)
 	switch {
 	case errors.Is(err, glue.ErrInterrupted):
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintln(stderr, Message(name, err))
 		return ExitInterrupted
 	case err != nil:
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintln(stderr, Message(name, err))
 		return ExitError
 	}
 	return ExitOK
+}
+
+// Message is the line a command prints for err: "name: error". The packages a command calls prefix their errors
+// with their own name (llama's with "llama: ", MMLU's with "mmlu: "), which for cmd/llama and cmd/mmlu is the
+// command's name too; Message drops such a leading prefix so that it is not printed twice ("llama: llama: train").
+func Message(name string, err error) string {
+	msg := err.Error()
+	for strings.HasPrefix(msg, name+": ") {
+		msg = strings.TrimPrefix(msg, name+": ")
+	}
+	return name + ": " + msg
 }
 
 // Stopper stops the watched trainer on SIGINT or SIGTERM, so that it finishes its step and writes a checkpoint;

@@ -24,7 +24,10 @@ func TestMainExitStatuses(t *testing.T) {
 		{"help", flag.ErrHelp, nil, ExitOK, ""},
 		{"bad flags", errors.New("-task: unknown task"), nil, ExitUsage, "cmd: -task: unknown task\n"},
 		{"failure", nil, errors.New("data.tsv:3: 2 columns"), ExitError, "cmd: data.tsv:3: 2 columns\n"},
-		{"interrupted", nil, fmt.Errorf("train: %w at step 4", glue.ErrInterrupted), ExitInterrupted, "at step 4"},
+		{"interrupted", nil, fmt.Errorf("train: %w at step 4", glue.ErrInterrupted), ExitInterrupted, "cmd: train: training interrupted at step 4\n"},
+		{"prefix not repeated", nil, errors.New("cmd: train: loss is NaN"), ExitError, "cmd: train: loss is NaN\n"},
+		{"interrupted, prefix not repeated", nil, fmt.Errorf("cmd: train: %w", glue.ErrInterrupted), ExitInterrupted,
+			"cmd: train: training interrupted\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,11 +42,19 @@ func TestMainExitStatuses(t *testing.T) {
 			})
 			assert.Equal(t, tc.want, got)
 			assert.Equal(t, tc.parseErr == nil, ran, "the command runs only after its flags parse")
-			if tc.stderr == "" {
-				assert.Empty(t, stderr.String())
-			} else {
-				assert.Contains(t, stderr.String(), tc.stderr)
-			}
+			assert.Equal(t, tc.stderr, stderr.String())
 		})
+	}
+}
+
+func TestMessage(t *testing.T) {
+	for _, tc := range []struct{ err, want string }{
+		{"x.csv:3: bad answer", "mmlu: x.csv:3: bad answer"},
+		{"mmlu: x.csv holds no questions", "mmlu: x.csv holds no questions"},
+		{"mmlu: mmlu: twice", "mmlu: twice"},
+		{"mmlu:no space", "mmlu: mmlu:no space"},
+		{"llama: mmlu: another package's prefix stays", "mmlu: llama: mmlu: another package's prefix stays"},
+	} {
+		assert.Equal(t, tc.want, Message("mmlu", errors.New(tc.err)), tc.err)
 	}
 }

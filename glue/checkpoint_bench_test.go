@@ -1,0 +1,187 @@
+package glue
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/nn"
+)
+
+// smolBlock has the seven projections of a SmolLM2-135M block (hidden 576, 3 of 9 heads for keys and values,
+// SwiGLU width 1536). Its frozen weights are allocated and never written: only the adapters' and the optimizer's
+// sizes matter to a checkpoint.
+type smolBlock struct {
+	Q    *nn.Linear `name:"q_proj"`
+	K    *nn.Linear `name:"k_proj"`
+	V    *nn.Linear `name:"v_proj"`
+	O    *nn.Linear `name:"o_proj"`
+	Gate *nn.Linear `name:"gate_proj"`
+	Up   *nn.Linear `name:"up_proj"`
+	Down *nn.Linear `name:"down_proj"`
+}
+
+// smolShape is SmolLM2-135M's 30 blocks and a 2-class score head, for checkpoint sizes only (no Logits).
+type smolShape struct {
+	Layers []*smolBlock `name:"layers"`
+	Score  *nn.Linear   `name:"score"`
+}
+
+func (m *smolShape) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
+	panic("checkpoint benchmark only")
+}
+func (m *smolShape) Head() []nn.NamedTensor {
+	return []nn.NamedTensor{{Name: "score.weight", Tensor: m.Score.Weight}}
+}
+
+func newSmolShape() *smolShape {
+	lin := func(out, in int64) *nn.Linear {
+		return nn.NewLinear(ts.MustEmpty([]int64{out, in}, gotch.Float, gotch.CPU), nil)
+	}
+	m := &smolShape{Score: nn.NewLinear(nn.Zeros([]int64{2, 576}, gotch.CPU), nil)}
+	for range 30 {
+		m.Layers = append(m.Layers, &smolBlock{Q: lin(576, 576), K: lin(192, 576), V: lin(192, 576), O: lin(576, 576),
+			Gate: lin(1536, 576), Up: lin(1536, 576), Down: lin(576, 1536)})
+	}
+	return m
+}
+
+// BenchmarkCheckpoint measures SaveCheckpoint as shipped ("synced": files synced by nn, then the temporary
+// folder and the output folder) and with the two folder syncs left out ("no-dir-sync"), for the tests' tiny
+// classifier and for the adapters of SmolLM2-135M's seven projections at r = 8 (2.4M values: 9.8 MB adapter,
+// 19.5 MB optimizer state) and r = 64 (the paper's flan-v2 rank: 19.5M values, 78 MB and 156 MB). It writes in
+// a folder under $CHECKPOINT_BENCH_DIR (default the system's temporary folder), so that the disk measured is the
+// one runs write to:
+//
+//	go test ./glue -run - -bench Checkpoint -benchtime 5x
+//
+// BenchmarkFileSync then gives the share of the per-file syncs: the same files written with and without fsync.
+func BenchmarkCheckpoint(b *testing.B) {
+	runtime.LockOSThread()
+	for _, size := range []struct {
+		name  string
+		model func() (nn.SequenceClassifier, []string)
+		rank  int
+	}{
+		{"tiny", func() (nn.SequenceClassifier, []string) { return newTinyClassifier(1, 2), []string{"proj"} }, 8},
+		{"smollm2-r8", smolModel, 8},
+		{"smollm2-r64", smolModel, 64},
+	} {
+		for _, mode := range []string{"synced", "no-dir-sync"} {
+			b.Run(size.name+"/"+mode, func(b *testing.B) {
+				model, targets := size.model()
+				out := benchDir(b)
+				c := tinyConfig(b, out)
+				c.LoRA.Targets, c.LoRA.Rank, c.Keep = targets, size.rank, 1
+				tr, err := NewTrainer(model, c, benchData())
+				require.NoError(b, err)
+				saved := syncDir
+				defer func() { syncDir = saved }()
+				var inSync time.Duration
+				syncDir = func(dir string) error {
+					if mode == "no-dir-sync" {
+						return nil
+					}
+					t0 := time.Now()
+					err := saved(dir)
+					inSync += time.Since(t0)
+					return err
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					tr.state.Step = i + 1 // a new checkpoint folder each time; Keep 1 prunes the previous one
+					if _, err := tr.SaveCheckpoint(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(checkpointBytes(b, tr.checkpointDir(b.N)))/1e6, "MB/checkpoint")
+				b.ReportMetric(float64(inSync.Microseconds())/1e3/float64(b.N), "ms-dir-syncs/op")
+			})
+		}
+	}
+}
+
+func smolModel() (nn.SequenceClassifier, []string) {
+	return newSmolShape(), []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+}
+
+// BenchmarkFileSync writes the files of a SmolLM2 checkpoint at r = 8 and r = 64 (one written by SaveCheckpoint
+// first) to new files, with and without an fsync of each before it is closed: the cost of the file syncs, which
+// nn's atomic writers always do.
+func BenchmarkFileSync(b *testing.B) {
+	runtime.LockOSThread()
+	for _, rank := range []int{8, 64} {
+		model, targets := smolModel()
+		src := benchDir(b)
+		c := tinyConfig(b, src)
+		c.LoRA.Targets, c.LoRA.Rank = targets, rank
+		tr, err := NewTrainer(model, c, benchData())
+		require.NoError(b, err)
+		dir, err := tr.SaveCheckpoint()
+		require.NoError(b, err)
+		entries, err := os.ReadDir(dir)
+		require.NoError(b, err)
+		var files [][]byte
+		for _, e := range entries {
+			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			require.NoError(b, err)
+			files = append(files, data)
+		}
+		benchWrites(b, fmt.Sprintf("smollm2-r%d", rank), files)
+	}
+}
+
+func benchWrites(b *testing.B, name string, files [][]byte) {
+	for _, sync := range []bool{true, false} {
+		b.Run(fmt.Sprintf("%s/fsync=%v", name, sync), func(b *testing.B) {
+			out := benchDir(b)
+			for i := 0; i < b.N; i++ {
+				for j, data := range files {
+					f, err := os.Create(filepath.Join(out, fmt.Sprintf("f%d-%d", i, j)))
+					require.NoError(b, err)
+					_, err = f.Write(data)
+					require.NoError(b, err)
+					if sync {
+						require.NoError(b, f.Sync())
+					}
+					require.NoError(b, f.Close())
+				}
+			}
+		})
+	}
+}
+
+// benchDir is a fresh folder on the disk the benchmark measures.
+func benchDir(b *testing.B) string {
+	dir, err := os.MkdirTemp(os.Getenv("CHECKPOINT_BENCH_DIR"), "checkpoint-bench-")
+	require.NoError(b, err)
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	// Let writes of earlier runs reach the disk so they do not slow down this one's syncs.
+	time.Sleep(200 * time.Millisecond)
+	return dir
+}
+
+func benchData() TrainData {
+	ex := []Encoded{{IDs: []int{1, 2}, Label: 0}, {IDs: []int{3}, Label: 1}}
+	return TrainData{Train: ex, Evals: []EvalSet{{Name: "sst-2", Data: ex}}}
+}
+
+func checkpointBytes(b *testing.B, dir string) int64 {
+	entries, err := os.ReadDir(dir)
+	require.NoError(b, err)
+	var n int64
+	for _, e := range entries {
+		fi, err := e.Info()
+		require.NoError(b, err)
+		n += fi.Size()
+	}
+	return n
+}
