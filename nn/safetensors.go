@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/sugarme/gotch"
@@ -77,7 +79,9 @@ func readSafetensorsHeader(f *os.File, path string) (*Safetensors, error) {
 	}
 	st := &Safetensors{Path: path, Tensors: map[string]TensorInfo{}, f: f, dataOff: 8 + int64(n)}
 	dataLen := fi.Size() - st.dataOff
-	for name, msg := range raw {
+	// in name order, so that a file with several bad entries is always reported at the same one
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		msg := raw[name]
 		if name == "__metadata__" {
 			if err := json.Unmarshal(msg, &st.Metadata); err != nil {
 				return nil, fmt.Errorf("%s: __metadata__ must map strings to strings: %w", path, err)

@@ -63,6 +63,9 @@ func TestSafetensorsMalformed(t *testing.T) {
 		{name: "metadata is not a string map", file: rawSafetensors(`{"__metadata__":{"n":1}}`, nil), want: []string{"__metadata__"}},
 		{name: "second tensor bad", file: rawSafetensors(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"I32","shape":[2],"data_offsets":[4,12]}}`, le32f(1, 2)),
 			tensor: "b", want: []string{"data offsets"}},
+		// several bad entries: the first by name is reported, every time (the header is a JSON object, unordered)
+		{name: "several tensors bad", file: rawSafetensors(`{"z":{"dtype":"F32","shape":[9],"data_offsets":[0,36]},"c":{"dtype":"F32","shape":[9],"data_offsets":[0,36]},"m":{"dtype":"F32","shape":[9],"data_offsets":[0,36]}}`, le32f(1, 2)),
+			tensor: "c", want: []string{"data offsets"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bad.safetensors")
