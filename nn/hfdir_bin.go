@@ -1,8 +1,10 @@
 package nn
 
 import (
+	"archive/zip"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"unsafe"
 
@@ -26,6 +28,9 @@ func openHFBin(path string) (b *hfBin, err error) {
 			b, err = nil, fmt.Errorf("%s: cannot decode the pickle: %v", path, r)
 		}
 	}()
+	if err := checkZipArchive(path); err != nil {
+		return nil, err
+	}
 	newUnpickler := func(r io.Reader) pickle.Unpickler {
 		u := pickle.NewUnpickler(r)
 		u.FindClass = hfBinFindClass
@@ -69,6 +74,29 @@ func openHFBin(path string) (b *hfBin, err error) {
 		return nil, fmt.Errorf("%s: the pickle holds a %T, not a state dict", path, res)
 	}
 	return b, nil
+}
+
+// checkZipArchive reports a file that starts as a zip archive (torch.save's format since PyTorch 1.6) but does not
+// open as one: a download or copy cut short. gotch's reader would take it for the legacy format and fail on an
+// unrelated pickle opcode.
+func checkZipArchive(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil || string(magic[:]) != "PK\x03\x04" {
+		return nil // not a zip archive: the legacy torch.save format, or not a checkpoint (the decoder says which)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if _, err := zip.NewReader(f, fi.Size()); err != nil {
+		return fmt.Errorf("%s: a torch.save zip archive that does not open (%v): the file is cut short or corrupt", path, err)
+	}
+	return nil
 }
 
 // hfBinFindClass resolves the storage classes gotch's pickle package does not map itself.
