@@ -26,3 +26,12 @@ sed -i 's|^	// float64Ts.MustDrop()$|	float64Ts.MustDrop()|' "$t"
 grep -q '^	x.d = new(bigStruct)$' "$t" || { echo "patch-gotch: bigStruct allocation not found" >&2; exit 1; }
 sed -i 's|^	x.d = new(bigStruct)$|	// x.d (bigStruct, a 100 KB GC ballast) is not allocated: see scripts/patch-gotch.sh|' "$t"
 echo "patch-gotch: Float64Values drops its temporary; no 100 KB GC ballast per tensor" >&2
+
+# 4. The list-returning ops written by hand in ts/patch.go (Split, SplitWithSizes, Chunk, Unbind, ...) take the
+#    tensor handles out of a C array that atg_* mallocs, and never free the array (8·(n+1) bytes per call; GPT-2's
+#    attention calls Split once per layer and step). Fix: free it when the function returns.
+p="$dir/ts/patch.go"
+n_list=$(grep -c '^	ctensorsPtr := lib\.Atg' "$p")
+[ "$n_list" -ge 9 ] || { echo "patch-gotch: expected the list-returning ops in $p, found $n_list" >&2; exit 1; }
+sed -i -E 's|^(	ctensorsPtr := lib\.Atg.*)$|\1\n	defer C.free(unsafe.Pointer(ctensorsPtr))|' "$p"
+echo "patch-gotch: $n_list list-returning ops free their C array" >&2
