@@ -2,7 +2,6 @@ package glue
 
 import (
 	"errors"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -93,17 +92,5 @@ func TestMakeBatch(t *testing.T) {
 			assert.Equal(t, c.mask, b.Mask)
 			assert.Equal(t, c.labels, b.Labels)
 		})
-	}
-}
-
-func TestEpochOrderAndBatches(t *testing.T) {
-	a := EpochOrder(rand.New(rand.NewPCG(1, 2)), 10, true)
-	b := EpochOrder(rand.New(rand.NewPCG(1, 2)), 10, true)
-	assert.Equal(t, a, b, "same seed, same order")
-	assert.ElementsMatch(t, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, a)
-	assert.Equal(t, []int{0, 1, 2}, EpochOrder(nil, 3, false))
-	assert.Equal(t, [][]int{{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9}}, BatchIndices(EpochOrder(nil, 10, false), 4))
-	for _, c := range []struct{ n, size, want int }{{10, 4, 3}, {8, 4, 2}, {1, 32, 1}, {0, 4, 0}, {5, 0, 0}} {
-		assert.Equal(t, c.want, StepsPerEpoch(c.n, c.size), "n=%d size=%d", c.n, c.size)
 	}
 }

@@ -3,37 +3,13 @@ package glue
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
-// Metrics maps metric names to values, e.g. {"acc": 0.85, "f1": 0.8, "acc_and_f1": 0.825} or,
-// for MNLI, {"mnli-m/acc": 0.8, "mnli-mm/acc": 0.79}. It marshals to a JSON object with sorted
-// keys; the functions here never put NaN or infinities in it.
-type Metrics map[string]float64
-
-// String formats the metrics as "name=value" pairs in key order, for logs.
-func (m Metrics) String() string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%.4f", k, m[k])
-	}
-	return strings.Join(parts, " ")
-}
-
-// WithPrefix returns a copy whose keys are "prefix/key".
-func (m Metrics) WithPrefix(prefix string) Metrics {
-	out := make(Metrics, len(m))
-	for k, v := range m {
-		out[prefix+"/"+k] = v
-	}
-	return out
-}
+// Metrics maps metric names to values, e.g. {"acc": 0.85, "f1": 0.8, "acc_and_f1": 0.825} or, for MNLI,
+// {"mnli-m/acc": 0.8, "mnli-mm/acc": 0.79}: the training session's metrics. The functions here never put NaN or
+// infinities in it.
+type Metrics = train.Metrics
 
 // MergeMetrics returns the union of several metric sets; a key present twice is an error.
 func MergeMetrics(sets ...Metrics) (Metrics, error) {

@@ -2,12 +2,13 @@ package glue
 
 import (
 	"encoding/json"
-	"github.com/loraplus-go/loraplus/nn/reftest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loraplus-go/loraplus/nn/reftest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -1,24 +1,17 @@
 package glue
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
-	"sync/atomic"
-	"time"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
 
 	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/loraplus/progress"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
 )
-
-// ErrInterrupted is returned (wrapped) by Trainer.Run when Stop was called or its context ended: the step in
-// flight was finished and a checkpoint written.
-var ErrInterrupted = errors.New("training interrupted")
 
 // EvalSet is one tokenized evaluation split, e.g. {Name: "mnli-m"}.
 type EvalSet struct {
@@ -33,227 +26,204 @@ type TrainData struct {
 	PadID int
 }
 
-// Trainer finetunes the LoRA adapters and the classification head of a model on a GLUE task with LoRA+ AdamW.
-// All of its methods except Stop must run on one goroutine locked to its OS thread (runtime.LockOSThread).
+// Trainer finetunes the LoRA adapters and the classification head of a model on a GLUE task: a training
+// session (package train) whose task is the cross-entropy of the model's class logits, evaluated on every
+// evaluation set. All of its methods except Stop must run on one goroutine locked to its OS thread.
 type Trainer struct {
-	cfg   TrainConfig
-	model nn.SequenceClassifier
-	lm    *loraplus.Model
-	opt   *loraplus.AdamW
-	sched loraplus.Schedule
-	plan  *loraplus.Plan
-	data  TrainData
-
-	total, perEpoch int
-	state           TrainerState
-	pcg             *rand.PCG
-	order           [][]int // batches of the current epoch; nil until drawn
-
-	stop      atomic.Bool
-	lastSaved int
-	start     time.Time
-	startStep int
+	*train.Session
+	c *classify
 }
 
 // NewTrainer attaches adapters to model (a pointer to a struct walked by nn.Modules, as loraplus.Wrap needs)
-// and registers its head as trainable (PEFT's modules_to_save), then builds the LoRA+ AdamW and the schedule.
-// With cfg.Resume set it restores a checkpoint: adapters, head, optimizer state, position and shuffling RNG.
+// and registers its head as trainable (PEFT's modules_to_save), except the tensors of cfg.FrozenHead, then
+// starts a training session; with cfg.Resume set it restores a checkpoint.
 func NewTrainer(model nn.SequenceClassifier, cfg TrainConfig, data TrainData) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if model == nil {
-		return nil, fmt.Errorf("train: no model")
+		return nil, fmt.Errorf("glue: train: no model")
 	}
 	if len(data.Train) == 0 {
-		return nil, fmt.Errorf("train: no training examples")
+		return nil, fmt.Errorf("glue: train: no training examples")
 	}
 	lm, err := loraplus.Wrap(model, cfg.LoRA)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, fmt.Errorf("glue: train: %w", err)
 	}
-	frozen := map[string]bool{}
-	for _, n := range cfg.FrozenHead {
-		frozen[n] = true
-	}
-	var headNames []string
+	var heads []string
 	for _, h := range model.Head() {
-		headNames = append(headNames, h.Name)
-		if frozen[h.Name] {
-			delete(frozen, h.Name)
+		heads = append(heads, h.Name)
+		if slices.Contains(cfg.FrozenHead, h.Name) {
 			continue
 		}
 		if err := lm.AddTrainable(h.Name, h.Tensor); err != nil {
-			return nil, fmt.Errorf("train: head: %w", err)
+			return nil, fmt.Errorf("glue: train: head: %w", err)
 		}
 	}
-	if len(frozen) > 0 {
-		var unknown []string
-		for n := range frozen {
+	var unknown []string
+	for _, n := range cfg.FrozenHead {
+		if !slices.Contains(heads, n) {
 			unknown = append(unknown, fmt.Sprintf("%q", n))
 		}
-		sort.Strings(unknown)
-		return nil, fmt.Errorf("train: frozen head tensor %s is not in the model's head (%s)",
-			strings.Join(unknown, ", "), strings.Join(headNames, ", "))
 	}
-	plan, err := lm.Plan(cfg.Optim)
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("glue: train: frozen head tensor %s is not in the model's head (%s)",
+			strings.Join(unknown, ", "), strings.Join(heads, ", "))
+	}
+	c := &classify{cfg: cfg, model: model, data: data}
+	sc := cfg.Config
+	sc.Name, sc.TaskType, sc.BestMetric = cfg.Task.Name, "SEQ_CLS", c.bestKey()
+	sc.Settings = map[string]string{"max_len": fmt.Sprint(cfg.MaxLen), "pad_to_longest": fmt.Sprint(cfg.PadToLongest),
+		"frozen_head": fmt.Sprint(cfg.FrozenHead)}
+	s, err := train.New(lm, c, sc)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	opt, err := lm.NewAdamW(cfg.Optim)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	t := &Trainer{cfg: cfg, model: model, lm: lm, opt: opt, plan: plan, data: data, lastSaved: -1}
-	t.perEpoch = StepsPerEpoch(len(data.Train), cfg.BatchSize)
-	t.total = cfg.MaxSteps
-	if t.total == 0 {
-		t.total = cfg.Epochs * t.perEpoch
-	}
-	if t.sched, err = loraplus.ParseSchedule(cfg.Schedule, cfg.Warmup, t.total); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	t.pcg = rand.NewPCG(cfg.Seed, 0x5eed)
-	t.state = TrainerState{TotalSteps: t.total, StepsPerEpoch: t.perEpoch,
-		Config: cfg.fingerprint(t.total, len(data.Train))}
-	if t.state.RNG, err = t.pcg.MarshalBinary(); err != nil {
 		return nil, err
 	}
-	if err := PrepareOut(cfg.Out, cfg.log()); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	if cfg.Resume != "" {
-		dir, err := ResolveCheckpoint(cfg.Out, cfg.Resume)
-		if err != nil {
-			return nil, err
-		}
-		if err := t.restore(dir); err != nil {
-			return nil, err
-		}
-		t.lastSaved = t.state.Step
-	}
-	return t, nil
+	return &Trainer{Session: s, c: c}, nil
 }
 
-// Model returns the wrapped model (adapters and trainable tensors).
-func (t *Trainer) Model() *loraplus.Model { return t.lm }
+// Evaluate scores the model on every evaluation set, with metric names prefixed by the set's name
+// ("mnli-m/acc", "mnli-mm/acc").
+func (t *Trainer) Evaluate() (Metrics, error) { return t.c.Evaluate() }
 
-// Plan returns the optimizer plan: every trainable tensor with its group and learning rate.
-func (t *Trainer) Plan() *loraplus.Plan { return t.plan }
+// BestKey is the metric a run tracks as its best: accuracy on the first evaluation set ("mnli-m/acc").
+func (t *Trainer) BestKey() string { return t.c.bestKey() }
 
-// Optimizer returns the LoRA+ AdamW.
-func (t *Trainer) Optimizer() *loraplus.AdamW { return t.opt }
-
-// State returns the trainer's position (step, epoch, RNG state, best metric).
-func (t *Trainer) State() TrainerState { return t.state }
-
-// TotalSteps returns the number of optimizer steps of the run.
-func (t *Trainer) TotalSteps() int { return t.total }
-
-// Stop asks Run to finish the step in flight, write a checkpoint and return ErrInterrupted. It may be called
-// from any goroutine (a signal handler).
-func (t *Trainer) Stop() { t.stop.Store(true) }
-
-// Result summarises a finished (or interrupted) run.
-type Result struct {
-	Task        string      `json:"task"`
-	Step        int         `json:"global_step"`
-	TotalSteps  int         `json:"total_steps"`
-	Epoch       float64     `json:"epoch"`
-	Metrics     Metrics     `json:"metrics"` // of the last evaluation
-	Best        *BestMetric `json:"best,omitempty"`
-	TrainLoss   float64     `json:"train_loss"` // mean loss over every step of the run, before a resume too
-	Checkpoint  string      `json:"checkpoint"`
-	Seconds     float64     `json:"train_seconds"`
-	ExamplesSec float64     `json:"train_examples_per_second"`
-	Interrupted bool        `json:"interrupted,omitempty"`
+// classify is the GLUE task of a training session: the cross-entropy of a sequence classifier's logits.
+type classify struct {
+	cfg   TrainConfig
+	model nn.SequenceClassifier
+	data  TrainData
 }
 
-// Run trains until the last step, evaluating and checkpointing on the way, then writes metrics.json.
-// It returns early with an error wrapping ErrInterrupted after Stop or when ctx ends, having written a
-// checkpoint, and with an error naming the step when the loss is not finite (the last checkpoint stays the
-// last good one).
-func (t *Trainer) Run(ctx context.Context) (*Result, error) {
-	if err := t.openHistory(); err != nil {
-		return nil, err
+func (c *classify) Len() int { return len(c.data.Train) }
+
+func (c *classify) bestKey() string {
+	if len(c.data.Evals) == 0 {
+		return ""
 	}
-	log := t.cfg.log()
-	bar := progress.NewTo(log, "train", t.total-t.state.Step)
-	bar.Unit = "step"
-	t.start, t.startStep = time.Now(), t.state.Step
-	for t.state.Step < t.total {
-		if t.stopRequested(ctx) {
-			return t.interrupt()
-		}
-		factor := t.sched.Factor(t.state.Step)
-		batch, err := t.nextBatch()
+	return c.data.Evals[0].Name + "/acc"
+}
+
+// Backward runs the forward pass of the examples b.Indices with dropout, the mean cross-entropy of their
+// logits, and the backward pass of b.Scale times it. Its tokens are those of the attention mask.
+func (c *classify) Backward(b train.Batch) (train.Loss, error) {
+	batch, err := c.makeBatch(c.data.Train, b.Indices)
+	if err != nil {
+		return train.Loss{}, err
+	}
+	logits, labels, err := c.logits(batch, true)
+	if err != nil {
+		return train.Loss{}, err
+	}
+	loss := logits.MustCrossEntropyLoss(labels, ts.None, ts.ReductionMean, -100, 0, false)
+	logits.MustDrop()
+	labels.MustDrop()
+	v := loss.Float64Values()[0]
+	if b.Scale != 1 {
+		loss = loss.MustMulScalar(ts.FloatScalar(b.Scale), true)
+	}
+	loss.MustBackward()
+	loss.MustDrop()
+	tokens := 0
+	for _, m := range batch.Mask {
+		tokens += int(m)
+	}
+	return train.Loss{Value: v, Tokens: tokens}, nil
+}
+
+// Evaluate scores the model on every evaluation set.
+func (c *classify) Evaluate() (Metrics, error) {
+	all := Metrics{}
+	for _, set := range c.data.Evals {
+		preds, labels, err := c.predict(set.Data)
 		if err != nil {
+			return nil, fmt.Errorf("glue: evaluate %s: %w", set.Name, err)
+		}
+		m, err := c.cfg.Task.Evaluate(preds, labels)
+		if err != nil {
+			return nil, fmt.Errorf("glue: evaluate %s: %w", set.Name, err)
+		}
+		if all, err = MergeMetrics(all, m.WithPrefix(set.Name)); err != nil {
 			return nil, err
 		}
-		loss, err := t.trainStep(batch, factor)
-		if err != nil {
-			return nil, err
-		}
-		t.advance()
-		t.state.AddLoss(loss)
-		step := t.state.Step
-		if t.cfg.OnStep != nil {
-			t.cfg.OnStep(step, loss)
-		}
-		el := time.Since(t.start).Seconds()
-		exs := float64((step-t.startStep)*t.cfg.BatchSize) / math.Max(el, 1e-9)
-		bar.Set(step-t.startStep, fmt.Sprintf("loss=%.4f lr_A=%.2e lr_B=%.2e ex/s=%.1f", loss,
-			t.cfg.Optim.LR*factor, t.cfg.Optim.LR*t.cfg.Optim.Ratio*factor, exs))
-		last := step == t.total
-		if last || (t.cfg.EvalEvery > 0 && step%t.cfg.EvalEvery == 0) {
-			if err := t.evaluateAndLog(factor); err != nil {
-				return nil, err
+	}
+	return all, nil
+}
+
+// predict returns the argmax class of every example, in order, and the gold labels.
+func (c *classify) predict(data []Encoded) (preds, labels []int, err error) {
+	if len(data) == 0 {
+		return nil, nil, fmt.Errorf("no examples")
+	}
+	size := c.cfg.evalBatch()
+	nn.NoGrad(func() {
+		for i := 0; i < len(data) && err == nil; i += size {
+			idx := make([]int, 0, size)
+			for j := i; j < min(i+size, len(data)); j++ {
+				idx = append(idx, j)
+			}
+			var b *Batch
+			if b, err = c.makeBatch(data, idx); err != nil {
+				return
+			}
+			var logits, lab *ts.Tensor
+			if logits, lab, err = c.logits(b, false); err != nil {
+				return
+			}
+			lab.MustDrop()
+			am := logits.MustArgmax([]int64{-1}, false, true)
+			for _, p := range am.Int64Values(true) {
+				preds = append(preds, int(p))
+			}
+			for _, l := range b.Labels {
+				labels = append(labels, int(l))
 			}
 		}
-		if last || (t.cfg.SaveEvery > 0 && step%t.cfg.SaveEvery == 0) {
-			if _, err := t.SaveCheckpoint(); err != nil {
-				return nil, err
-			}
+	})
+	return preds, labels, err
+}
+
+func (c *classify) makeBatch(data []Encoded, idx []int) (*Batch, error) {
+	cols := c.cfg.MaxLen
+	if c.cfg.PadToLongest {
+		cols = 0
+	}
+	return MakeBatch(data, idx, cols, c.data.PadID)
+}
+
+// logits moves a batch to the device, lets the model check it (nn.InputChecker) and returns its class logits
+// [B, C] and labels [B] (int64).
+func (c *classify) logits(b *Batch, train bool) (logits, labels *ts.Tensor, err error) {
+	dev := c.cfg.Device
+	mk := func(v []int64, shape ...int64) *ts.Tensor {
+		x := ts.MustOfSlice(v).MustView(shape, true)
+		if dev != gotch.CPU {
+			x = x.MustTo(dev, true)
+		}
+		return x
+	}
+	r, cols := int64(b.Rows), int64(b.Cols)
+	ids, mask := mk(b.IDs, r, cols), mk(b.Mask, r, cols)
+	defer ids.MustDrop()
+	defer mask.MustDrop()
+	if ch, ok := c.model.(inputChecker); ok {
+		if err := ch.CheckInputs(ids, mask); err != nil {
+			return nil, nil, fmt.Errorf("batch does not fit the model: %w", err)
 		}
 	}
-	bar.Done()
-	FaultPoint("metrics", t.state.Step)
-	res := t.result()
-	if err := writeJSONFile(t.cfg.Out, MetricsFile, res); err != nil {
-		return nil, err
+	logits = c.model.Logits(ids, mask, train)
+	if s := logits.MustSize(); len(s) != 2 || s[0] != r || s[1] != int64(c.cfg.Task.NumLabels()) {
+		logits.MustDrop()
+		return nil, nil, fmt.Errorf("model returned logits of shape %v, want [%d %d] (batch, %s labels)", s, r,
+			c.cfg.Task.NumLabels(), c.cfg.Task.Name)
 	}
-	if err := syncDir(t.cfg.Out); err != nil {
-		return nil, fmt.Errorf("%s: sync: %w", t.cfg.Out, err)
-	}
-	return res, nil
+	return logits, mk(b.Labels, r), nil
 }
 
-func (t *Trainer) stopRequested(ctx context.Context) bool {
-	return t.stop.Load() || (ctx != nil && ctx.Err() != nil)
-}
-
-func (t *Trainer) interrupt() (*Result, error) {
-	dir, err := t.SaveCheckpoint()
-	if err != nil {
-		return nil, fmt.Errorf("train: interrupted at step %d, and the checkpoint failed: %w", t.state.Step, err)
-	}
-	res := t.result()
-	res.Interrupted = true
-	return res, fmt.Errorf("train: %w at step %d; checkpoint %s (resume with -resume latest)", ErrInterrupted, t.state.Step, dir)
-}
-
-// result summarises the run from its state, so that a resumed run (even one resumed at its last step) reports
-// what the uninterrupted run would.
-func (t *Trainer) result() *Result {
-	el := time.Since(t.start).Seconds()
-	res := &Result{Task: t.cfg.Task.Name, Step: t.state.Step, TotalSteps: t.total,
-		Epoch: float64(t.state.Step) / float64(t.perEpoch), Metrics: t.state.Metrics, Best: t.state.Best,
-		Checkpoint: t.checkpointDir(t.state.Step), Seconds: el,
-		ExamplesSec: float64((t.state.Step-t.startStep)*t.cfg.BatchSize) / math.Max(el, 1e-9)}
-	if t.state.RunLossSteps > 0 {
-		res.TrainLoss = t.state.RunLossSum / float64(t.state.RunLossSteps)
-	} else {
-		res.TrainLoss = t.state.LastLoss
-	}
-	return res
+// inputChecker is implemented by models that can validate a batch before Logits (vocabulary range, length).
+type inputChecker interface {
+	CheckInputs(ids, mask *ts.Tensor) error
 }

@@ -8,10 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/nn"
 )
 
 const (

@@ -5,8 +5,9 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/loraplus-go/loraplus/nn/memtest"
 	"github.com/stretchr/testify/require"
+
+	"github.com/loraplus-go/loraplus/nn/memtest"
 )
 
 // TestTrainerFreesItsTensors checks that training, evaluating and checkpointing free every tensor they make as

@@ -3,7 +3,6 @@ package glue
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
 func TestTrainLowersLossAndWritesMetrics(t *testing.T) {
@@ -36,7 +37,7 @@ func TestTrainLowersLossAndWritesMetrics(t *testing.T) {
 	assert.Greater(t, res.Metrics["sst-2/acc"], 0.75, "well above chance (0.5)")
 
 	var got map[string]any
-	data, err := os.ReadFile(filepath.Join(out, MetricsFile))
+	data, err := os.ReadFile(filepath.Join(out, train.MetricsFile))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &got))
 	assert.Equal(t, "sst-2", got["task"])
@@ -45,7 +46,7 @@ func TestTrainLowersLossAndWritesMetrics(t *testing.T) {
 	best := got["best"].(map[string]any)
 	assert.Equal(t, "sst-2/acc", best["name"])
 
-	hist, err := ReadHistory(filepath.Join(out, HistoryFile))
+	hist, err := train.ReadHistory(filepath.Join(out, train.HistoryFile))
 	require.NoError(t, err)
 	require.Len(t, hist, 4, "evaluations at steps 20, 40, 60, 80")
 	for i, h := range hist {
@@ -93,10 +94,10 @@ func TestResumeEqualsStraightRun(t *testing.T) {
 	first, err = NewTrainer(newTinyClassifier(3, 2), c, data)
 	require.NoError(t, err)
 	res, err := first.Run(context.Background())
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, train.ErrInterrupted)
 	assert.True(t, res.Interrupted)
 	assert.Equal(t, 11, res.Step)
-	st, err := ReadTrainerState(filepath.Join(out, "checkpoint-11"))
+	st, err := train.ReadState(filepath.Join(out, "checkpoint-11"))
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Epoch)
 	assert.Equal(t, 3, st.EpochStep)
@@ -121,14 +122,14 @@ func TestResumeEqualsStraightRun(t *testing.T) {
 	}
 	assert.Equal(t, straight.Optimizer().Steps(), second.Optimizer().Steps())
 
-	cps, err := listCheckpoints(out)
+	cps, err := train.Checkpoints(out)
 	require.NoError(t, err)
 	var steps []int
 	for _, cp := range cps {
-		steps = append(steps, cp.step)
+		steps = append(steps, cp.Step)
 	}
 	assert.Equal(t, []int{20, 24}, steps, "keep 2")
-	hist, err := ReadHistory(filepath.Join(out, HistoryFile))
+	hist, err := train.ReadHistory(filepath.Join(out, train.HistoryFile))
 	require.NoError(t, err)
 	var hsteps []int
 	for _, h := range hist {
@@ -137,18 +138,18 @@ func TestResumeEqualsStraightRun(t *testing.T) {
 	assert.Equal(t, []int{6, 12, 18, 24}, hsteps, "history continues after the resume without duplicates")
 
 	// The metrics files are the straight run's, train_loss included, up to wall times and the output folder.
-	for _, name := range []string{MetricsFile, HistoryFile} {
+	for _, name := range []string{train.MetricsFile, train.HistoryFile} {
 		assert.Equal(t, runFile(t, straightOut, name), runFile(t, out, name), name)
 	}
 	// So are those of a run resumed at its last step (a kill between the final checkpoint and metrics.json).
-	require.NoError(t, os.Remove(filepath.Join(out, MetricsFile)))
+	require.NoError(t, os.Remove(filepath.Join(out, train.MetricsFile)))
 	c3 := cfg(out)
 	c3.Resume = "latest"
 	third, err := NewTrainer(newTinyClassifier(3, 2), c3, data)
 	require.NoError(t, err)
 	_, err = third.Run(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, runFile(t, straightOut, MetricsFile), runFile(t, out, MetricsFile), "resumed at the last step")
+	assert.Equal(t, runFile(t, straightOut, train.MetricsFile), runFile(t, out, train.MetricsFile), "resumed at the last step")
 }
 
 // runFile reads a run's metrics.json or history.jsonl with what differs between two runs of the same training
@@ -159,18 +160,18 @@ func runFile(t *testing.T, out, name string) []map[string]any {
 	require.NoError(t, err)
 	var rows []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		if name == MetricsFile {
+		if name == train.MetricsFile {
 			line = string(data)
 		}
 		var m map[string]any
 		require.NoError(t, json.Unmarshal([]byte(strings.ReplaceAll(line, out, "OUT")), &m))
-		for _, k := range []string{"seconds", "train_seconds", "train_examples_per_second"} {
+		for _, k := range []string{"seconds", "train_seconds", "train_examples_per_second", "seconds_per_step", "train_tokens_per_second"} {
 			if _, ok := m[k]; ok {
 				m[k] = 0
 			}
 		}
 		rows = append(rows, m)
-		if name == MetricsFile {
+		if name == train.MetricsFile {
 			break
 		}
 	}
@@ -196,7 +197,7 @@ func TestResumeRejectsOtherSettings(t *testing.T) {
 	c = tinyConfig(t, t.TempDir())
 	c.Resume = "latest"
 	_, err = NewTrainer(newTinyClassifier(1, 2), c, data)
-	require.ErrorContains(t, err, "no checkpoint-STEP directory")
+	require.ErrorContains(t, err, "no checkpoint-STEP folder")
 	c.Resume = t.TempDir()
 	_, err = NewTrainer(newTinyClassifier(1, 2), c, data)
 	require.ErrorContains(t, err, "is not a checkpoint")
@@ -215,61 +216,16 @@ func TestNaNLossStopsAndKeepsLastGoodCheckpoint(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "loss is NaN at step 5")
 	assert.Contains(t, err.Error(), "checkpoint-3")
-	cps, err := listCheckpoints(out)
+	cps, err := train.Checkpoints(out)
 	require.NoError(t, err)
 	require.Len(t, cps, 1)
-	assert.Equal(t, 3, cps[0].step)
+	assert.Equal(t, 3, cps[0].Step)
 	for name, v := range trainable(tr) {
 		for _, x := range v {
 			require.False(t, x != x, "%s holds NaN after the stop", name)
 		}
 	}
 }
-
-func TestCheckpointRefusesNonFiniteTensors(t *testing.T) {
-	runtime.LockOSThread()
-	out := t.TempDir()
-	tr, err := NewTrainer(newTinyClassifier(1, 2), tinyConfig(t, out), tinyData(t, 16, 8))
-	require.NoError(t, err)
-	w := tr.Model().Params[0].Tensor.MustDetach(false)
-	w.MustFill_(scalarNaN())
-	_, err = tr.SaveCheckpoint()
-	require.ErrorContains(t, err, `tensor "proj.lora_A.weight" is not finite`)
-	entries, err := os.ReadDir(out)
-	require.NoError(t, err)
-	assert.Empty(t, entries)
-}
-
-func TestCheckpointIsAtomic(t *testing.T) {
-	runtime.LockOSThread()
-	for _, stage := range []string{"adapter", "optimizer", "state"} {
-		t.Run(stage, func(t *testing.T) {
-			out := t.TempDir()
-			tr, err := NewTrainer(newTinyClassifier(1, 2), tinyConfig(t, out), tinyData(t, 16, 8))
-			require.NoError(t, err)
-			checkpointHook = func(s string) error {
-				if s == stage {
-					return errors.New("disk full")
-				}
-				return nil
-			}
-			defer func() { checkpointHook = nil }()
-			_, err = tr.SaveCheckpoint()
-			require.ErrorContains(t, err, "disk full")
-			entries, err := os.ReadDir(out)
-			require.NoError(t, err)
-			assert.Empty(t, entries, "no partial checkpoint and no temporary directory left")
-
-			checkpointHook = nil
-			dir, err := tr.SaveCheckpoint()
-			require.NoError(t, err)
-			for _, f := range []string{"adapter_config.json", "adapter_model.safetensors", OptimizerFile, TrainerStateFile} {
-				assert.FileExists(t, filepath.Join(dir, f))
-			}
-		})
-	}
-}
-
 func TestStopWritesCheckpoint(t *testing.T) {
 	runtime.LockOSThread()
 	out := t.TempDir()
@@ -278,9 +234,9 @@ func TestStopWritesCheckpoint(t *testing.T) {
 	require.NoError(t, err)
 	tr.Stop() // as the signal handler does, before the first step
 	res, err := tr.Run(context.Background())
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, train.ErrInterrupted)
 	assert.Equal(t, 0, res.Step)
-	assert.FileExists(t, filepath.Join(out, "checkpoint-0", TrainerStateFile))
+	assert.FileExists(t, filepath.Join(out, "checkpoint-0", train.StateFile))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	c = tinyConfig(t, t.TempDir())
@@ -292,10 +248,10 @@ func TestStopWritesCheckpoint(t *testing.T) {
 	tr, err = NewTrainer(newTinyClassifier(1, 2), c, tinyData(t, 32, 8))
 	require.NoError(t, err)
 	res, err = tr.Run(ctx)
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, train.ErrInterrupted)
 	assert.Equal(t, 2, res.Step)
 	assert.Contains(t, err.Error(), "checkpoint-2")
-	assert.NoFileExists(t, filepath.Join(c.Out, MetricsFile))
+	assert.NoFileExists(t, filepath.Join(c.Out, train.MetricsFile))
 }
 
 func TestTrainConfigErrors(t *testing.T) {
@@ -319,7 +275,7 @@ func TestTrainConfigErrors(t *testing.T) {
 		{"targets", func(c *TrainConfig) { c.LoRA.Targets = nil }, "no target modules"},
 		{"clip", func(c *TrainConfig) { c.ClipNorm = -1 }, "clip norm must be >= 0"},
 		{"keep", func(c *TrainConfig) { c.Keep = -1 }, "keep must be >= 0"},
-		{"out", func(c *TrainConfig) { c.Out = "" }, "no output directory"},
+		{"out", func(c *TrainConfig) { c.Out = "" }, "no output folder"},
 		{"task", func(c *TrainConfig) { c.Task = Task{Name: "x"} }, "fewer than 2 labels"},
 	}
 	for _, c := range cases {

@@ -7,19 +7,19 @@ import (
 	"path/filepath"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/loraplus/plot"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
 )
 
 // compareRun is one arm of -compare, written to compare.json.
 type compareRun struct {
-	Name    string       `json:"name"`
-	Ratio   float64      `json:"ratio"`
-	Out     string       `json:"out"`
-	Result  *glue.Result `json:"result"`
-	Steps   []int        `json:"steps"`
-	Metrics []float64    `json:"metric"`
+	Name    string        `json:"name"`
+	Ratio   float64       `json:"ratio"`
+	Out     string        `json:"out"`
+	Result  *train.Result `json:"result"`
+	Steps   []int         `json:"steps"`
+	Metrics []float64     `json:"metric"`
 }
 
 // runCompare trains LoRA (ratio 1) and LoRA+ (-ratio) with the same lr_A and everything else equal, into
@@ -44,7 +44,7 @@ func runCompare(s *session, st *cli.Stopper) error {
 		if err != nil {
 			return err
 		}
-		hist, err := glue.ReadHistory(filepath.Join(out, glue.HistoryFile))
+		hist, err := train.ReadHistory(filepath.Join(out, train.HistoryFile))
 		if err != nil {
 			return err
 		}

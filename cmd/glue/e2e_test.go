@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/glue"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
 // repoRoot walks up from the package directory to the directory holding go.mod.
@@ -81,8 +82,8 @@ func TestEndToEnd(t *testing.T) {
 		assert.Contains(t, stdout.String(), "LoRA+ plan (lr_A 0.0002, ratio 16, lr_B 0.0032)")
 		assert.Contains(t, stdout.String(), "transformer.h.0.attn.c_attn.lora_B.weight")
 		assert.Contains(t, stdout.String(), "score.weight")
-		var res glue.Result
-		js, err := os.ReadFile(filepath.Join(out, glue.MetricsFile))
+		var res train.Result
+		js, err := os.ReadFile(filepath.Join(out, train.MetricsFile))
 		require.NoError(t, err)
 		require.NoError(t, json.Unmarshal(js, &res))
 		assert.Equal(t, 4, res.Step)
@@ -105,14 +106,14 @@ func TestEndToEnd(t *testing.T) {
 		require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
 		require.Eventually(t, st.Signalled, 5*time.Second, 10*time.Millisecond)
 		_, err = s.train(st, s.lr, o.ratio, out2, "", false)
-		require.ErrorIs(t, err, glue.ErrInterrupted)
+		require.ErrorIs(t, err, train.ErrInterrupted)
 		assert.DirExists(t, filepath.Join(out2, "checkpoint-0"))
 
 		stderr.Reset()
 		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out2, "-max-steps", "4", "-resume", "latest"), &stdout, &stderr), stderr.String())
-		js, err = os.ReadFile(filepath.Join(out2, glue.MetricsFile))
+		js, err = os.ReadFile(filepath.Join(out2, train.MetricsFile))
 		require.NoError(t, err)
-		var res2 glue.Result
+		var res2 train.Result
 		require.NoError(t, json.Unmarshal(js, &res2))
 		assert.Equal(t, res.Metrics, res2.Metrics, "a run stopped at step 0 and resumed ends as the straight run")
 	})

@@ -9,10 +9,11 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/glue"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
 // tinyLlama writes a tiny random Llama language model with the Llama-2 vocabulary (its classifier gets a new
@@ -87,8 +88,8 @@ func TestLlamaEndToEnd(t *testing.T) {
 	}
 	assert.Contains(t, stdout.String(), "score.weight")
 
-	var res glue.Result
-	js, err := os.ReadFile(filepath.Join(out, glue.MetricsFile))
+	var res train.Result
+	js, err := os.ReadFile(filepath.Join(out, train.MetricsFile))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(js, &res))
 	assert.Equal(t, 2, res.Step)
@@ -104,7 +105,7 @@ func TestLlamaEndToEnd(t *testing.T) {
 	assert.Equal(t, 16.0, peft["lora_alpha"])
 	assert.Equal(t, 0.1, peft["lora_dropout"])
 	assert.ElementsMatch(t, []any{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}, peft["target_modules"])
-	st, err := glue.ReadTrainerState(filepath.Join(out, "checkpoint-2"))
+	st, err := train.ReadState(filepath.Join(out, "checkpoint-2"))
 	require.NoError(t, err)
 	assert.Equal(t, "constant", st.Config["schedule"])
 	assert.Equal(t, "0.9,0.999", st.Config["betas"])

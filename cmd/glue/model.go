@@ -5,10 +5,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sugarme/gotch"
+
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/nn"
-	"github.com/sugarme/gotch"
 )
 
 // modelKind holds what differs between the supported model types: the authors' default lr_A and targets,

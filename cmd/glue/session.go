@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/sugarme/gotch"
+
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
-	"github.com/sugarme/gotch"
 )
 
 // session is what every run of one command shares: the model type, tokenizer, tokenized data and device.
@@ -98,9 +100,9 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 
 // train loads a fresh model and trains it at (lrA, lrA·ratio) into out; printPlan prints the LoRA+ plan. The
 // output folder is readied before the model loads, so that one that takes no writes fails at once.
-func (s *session) train(st *cli.Stopper, lrA, ratio float64, out, resume string, printPlan bool) (*glue.Result, error) {
-	if err := glue.PrepareOut(out, s.stderr); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+func (s *session) train(st *cli.Stopper, lrA, ratio float64, out, resume string, printPlan bool) (*train.Result, error) {
+	if err := train.PrepareOut(out, s.stderr); err != nil {
+		return nil, err
 	}
 	model, err := loadModel(s.o, s.dev, s.tok, s.kind)
 	if err != nil {
@@ -124,6 +126,6 @@ func (s *session) train(st *cli.Stopper, lrA, ratio float64, out, resume string,
 		return res, err
 	}
 	js, _ := json.MarshalIndent(res, "", "  ")
-	fmt.Fprintf(s.stdout, "final metrics (%s/%s):\n%s\n", out, glue.MetricsFile, js)
+	fmt.Fprintf(s.stdout, "final metrics (%s/%s):\n%s\n", out, train.MetricsFile, js)
 	return res, nil
 }

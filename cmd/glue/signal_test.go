@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/glue"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
 // TestMain lets the test binary stand in for the command: with GLUE_CMD_MAIN=1 it runs main.
@@ -54,9 +55,9 @@ func TestCtrlC(t *testing.T) {
 	assert.Equal(t, cli.ExitInterrupted, exit.ExitCode(), log.String())
 	assert.Contains(t, log.String(), "finishing this step and writing a checkpoint")
 	assert.Contains(t, log.String(), "training interrupted at step")
-	dir, err := glue.ResolveCheckpoint(out, "latest")
+	dir, err := train.ResolveCheckpoint(out, "latest")
 	require.NoError(t, err)
-	st, err := glue.ReadTrainerState(dir)
+	st, err := train.ReadState(dir)
 	require.NoError(t, err)
 	assert.Greater(t, st.Step, 0)
 	assert.Less(t, st.Step, 40)
@@ -72,8 +73,8 @@ func TestCtrlC(t *testing.T) {
 		_ = resume.Process.Kill()
 		t.Fatal("resumed run did not finish")
 	}
-	var res glue.Result
-	js, err := os.ReadFile(filepath.Join(out, glue.MetricsFile))
+	var res train.Result
+	js, err := os.ReadFile(filepath.Join(out, train.MetricsFile))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(js, &res))
 	assert.Equal(t, 40, res.Step)

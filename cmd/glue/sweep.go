@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/loraplus/plot"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
 // sweepCell is one (lr_A, lr_B) run of a sweep.
@@ -76,7 +76,7 @@ cells:
 			cell := sweepCell{LRA: lrA, LRB: lrB, Ratio: lrB / lrA, Final: math.NaN(), Best: math.NaN(), Out: out}
 			r, err := s.train(st, lrA, lrB/lrA, out, resume, iy == 0 && ix == 0)
 			switch {
-			case errors.Is(err, glue.ErrInterrupted):
+			case errors.Is(err, train.ErrInterrupted):
 				stopErr = err
 				break cells
 			case err != nil:
@@ -106,7 +106,7 @@ cells:
 // and the run starts afresh.
 func cellResume(out, resume string) (string, error) {
 	if resume == "latest" {
-		if _, err := glue.ResolveCheckpoint(out, "latest"); err == nil {
+		if _, err := train.ResolveCheckpoint(out, "latest"); err == nil {
 			return "latest", nil
 		}
 	}

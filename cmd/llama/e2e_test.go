@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
 )
 
@@ -59,10 +59,10 @@ func quick(model, tok, data, out string, extra ...string) []string {
 		"-device", "cpu", "-batch", "4", "-max-len", "48", "-max-steps", "3", "-save-every", "1"}, extra...)
 }
 
-func readResult(t *testing.T, out string) llama.InstructResult {
+func readResult(t *testing.T, out string) train.Result {
 	t.Helper()
-	var res llama.InstructResult
-	js, err := os.ReadFile(filepath.Join(out, glue.MetricsFile))
+	var res train.Result
+	js, err := os.ReadFile(filepath.Join(out, train.MetricsFile))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(js, &res))
 	return res
@@ -126,7 +126,7 @@ func TestEndToEnd(t *testing.T) {
 		assert.Equal(t, 0.05, peft["lora_dropout"])
 		assert.Len(t, peft["target_modules"], 7)
 		assert.NoDirExists(t, filepath.Join(out, "checkpoint-1"), "-keep 2")
-		assert.FileExists(t, filepath.Join(out, "checkpoint-3", glue.OptimizerFile))
+		assert.FileExists(t, filepath.Join(out, "checkpoint-3", train.OptimizerFile))
 
 		// A signal before the run starts: the trainer stops before its first step and checkpoints.
 		out2 := t.TempDir()
@@ -136,8 +136,8 @@ func TestEndToEnd(t *testing.T) {
 		defer st.Close()
 		require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
 		require.Eventually(t, st.Signalled, 5*time.Second, 10*time.Millisecond)
-		_, err = train(o, st, &stdout, &stderr)
-		require.ErrorIs(t, err, glue.ErrInterrupted)
+		_, err = finetune(o, st, &stdout, &stderr)
+		require.ErrorIs(t, err, train.ErrInterrupted)
 		assert.DirExists(t, filepath.Join(out2, "checkpoint-0"))
 
 		// Resume runs the remaining steps and ends as the straight run.

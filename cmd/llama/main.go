@@ -21,8 +21,8 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/llama"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
 )
 
@@ -35,16 +35,16 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	parse := func(args []string) (*options, error) { return parseFlags(args, stderr) }
 	return cli.Main("llama", args, stderr, parse, func(o *options, st *cli.Stopper) error {
-		_, err := train(o, st, stdout, stderr)
+		_, err := finetune(o, st, stdout, stderr)
 		return err
 	})
 }
 
-// train loads the tokenizer, data and model and runs the trainer. The output folder is readied first, so that
+// finetune loads the tokenizer, data and model and runs the trainer. The output folder is readied first, so that
 // one that takes no writes fails the run before anything loads.
-func train(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*llama.InstructResult, error) {
-	if err := glue.PrepareOut(o.cfg.Out, stderr); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Result, error) {
+	if err := train.PrepareOut(o.cfg.Out, stderr); err != nil {
+		return nil, err
 	}
 	if o.threads > 0 {
 		if err := nn.SetNumThreads(o.threads); err != nil {
@@ -94,6 +94,6 @@ func train(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*llama.Instru
 		return res, err
 	}
 	js, _ := json.MarshalIndent(res, "", "  ")
-	fmt.Fprintf(stdout, "final metrics (%s/%s):\n%s\n", cfg.Out, glue.MetricsFile, js)
+	fmt.Fprintf(stdout, "final metrics (%s/%s):\n%s\n", cfg.Out, train.MetricsFile, js)
 	return res, nil
 }

@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
 // Exit statuses of the commands.
@@ -22,7 +22,7 @@ const (
 )
 
 // Main runs the command name: parse reads args (-h gives ExitOK, any other error ExitUsage), then do runs the
-// command with a Stopper watching for SIGINT and SIGTERM. An error wrapping glue.ErrInterrupted gives
+// command with a Stopper watching for SIGINT and SIGTERM. An error wrapping train.ErrInterrupted gives
 // ExitInterrupted, any other ExitError. Errors are printed on stderr as "name: error".
 func Main[O any](name string, args []string, stderr io.Writer, parse func([]string) (O, error), do func(O, *Stopper) error) int {
 	o, err := parse(args)
@@ -37,7 +37,7 @@ func Main[O any](name string, args []string, stderr io.Writer, parse func([]stri
 	defer st.Close()
 	err = do(o, st)
 	switch {
-	case errors.Is(err, glue.ErrInterrupted):
+	case errors.Is(err, train.ErrInterrupted):
 		fmt.Fprintln(stderr, Message(name, err))
 		return ExitInterrupted
 	case err != nil:
@@ -60,11 +60,11 @@ func Message(name string, err error) string {
 
 // Stopper stops the watched trainer on SIGINT or SIGTERM, so that it finishes its step and writes a checkpoint;
 // a second signal exits at once with ExitInterrupted.
-type Stopper struct{ *glue.Interrupts }
+type Stopper struct{ *Interrupts }
 
 // NewStopper starts watching for signals; messages go to stderr under the command's name.
 func NewStopper(name string, stderr io.Writer) *Stopper {
-	return &Stopper{glue.NotifyInterrupts(
+	return &Stopper{NotifyInterrupts(
 		func(sig os.Signal) {
 			fmt.Fprintf(stderr, "\n%s: %v: finishing this step and writing a checkpoint (press again to quit at once)\n", name, sig)
 		},

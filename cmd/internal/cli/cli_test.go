@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
 func TestMainExitStatuses(t *testing.T) {
@@ -24,9 +24,9 @@ func TestMainExitStatuses(t *testing.T) {
 		{"help", flag.ErrHelp, nil, ExitOK, ""},
 		{"bad flags", errors.New("-task: unknown task"), nil, ExitUsage, "cmd: -task: unknown task\n"},
 		{"failure", nil, errors.New("data.tsv:3: 2 columns"), ExitError, "cmd: data.tsv:3: 2 columns\n"},
-		{"interrupted", nil, fmt.Errorf("train: %w at step 4", glue.ErrInterrupted), ExitInterrupted, "cmd: train: training interrupted at step 4\n"},
+		{"interrupted", nil, fmt.Errorf("train: %w at step 4", train.ErrInterrupted), ExitInterrupted, "cmd: train: training interrupted at step 4\n"},
 		{"prefix not repeated", nil, errors.New("cmd: train: loss is NaN"), ExitError, "cmd: train: loss is NaN\n"},
-		{"interrupted, prefix not repeated", nil, fmt.Errorf("cmd: train: %w", glue.ErrInterrupted), ExitInterrupted,
+		{"interrupted, prefix not repeated", nil, fmt.Errorf("cmd: train: %w", train.ErrInterrupted), ExitInterrupted,
 			"cmd: train: training interrupted\n"},
 	}
 	for _, tc := range cases {

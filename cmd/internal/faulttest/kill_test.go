@@ -25,7 +25,7 @@ func llamaArgs(out string, extra ...string) []string {
 		"-save-every", "2", "-keep", "2"}, extra...)
 }
 
-// killCase is a sequence of SIGKILLs, each at a pause point of glue.FaultPauseEnv, the first in a fresh run and
+// killCase is a sequence of SIGKILLs, each at a pause point of train.FaultPauseEnv, the first in a fresh run and
 // the others in runs resumed with -resume latest; a last resumed run then finishes.
 type killCase struct {
 	name  string

@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/fixture"
-	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
 // fx holds what TestMain prepares for every test: the built commands and the fixtures.
@@ -173,12 +173,12 @@ func mustRun(t *testing.T, name string, args ...string) result {
 	return r
 }
 
-// killAt starts a command with glue.FaultPauseEnv set to pause, waits until it reports that it paused there, and
+// killAt starts a command with train.FaultPauseEnv set to pause, waits until it reports that it paused there, and
 // kills it with SIGKILL: a kill at an exact point of a step or of a checkpoint write. It returns the stderr.
 func killAt(t *testing.T, pause, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(fx.bin, name), args...)
-	cmd.Env = append(os.Environ(), glue.FaultPauseEnv+"="+pause)
+	cmd.Env = append(os.Environ(), train.FaultPauseEnv+"="+pause)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -206,7 +206,7 @@ func killAt(t *testing.T, pause, name string, args ...string) string {
 // partials lists the partial checkpoint folders in out.
 func partials(t *testing.T, out string) []string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(out, glue.PartialPrefix+"*"))
+	m, err := filepath.Glob(filepath.Join(out, train.PartialPrefix+"*"))
 	require.NoError(t, err)
 	return m
 }
@@ -217,7 +217,7 @@ var timeKeys = map[string]bool{"seconds": true, "train_seconds": true, "train_ex
 
 // jsonFiles are compared as JSON, with time fields blanked and the output folder renamed; every other file of
 // a run must be byte for byte the same.
-var jsonFiles = map[string]bool{glue.MetricsFile: true, glue.HistoryFile: true, "sweep.json": true, "compare.json": true}
+var jsonFiles = map[string]bool{train.MetricsFile: true, train.HistoryFile: true, "sweep.json": true, "compare.json": true}
 
 // normalize decodes a JSON or JSON-lines file with the run's folder replaced by OUT and time fields zeroed.
 func normalize(t *testing.T, data []byte, out string) []any {

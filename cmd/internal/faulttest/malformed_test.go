@@ -207,9 +207,9 @@ func TestMalformedInputs(t *testing.T) {
 				assert.Contains(t, r.stdout, "data "+bomJSONL+": 18 examples", "as many as without the mark")
 				assert.FileExists(t, filepath.Join(d, "bom-out", "metrics.json"))
 			}},
-		{name: "llama: resume with another setting (the package's own llama: prefix)", cmd: "llama",
+		{name: "llama: resume with another setting (the training session's train: prefix)", cmd: "llama",
 			args: llamaRun(filepath.Join(d, "bom-out"), "-data", bomJSONL, "-model", fx.llama, "-resume", "latest", "-lr", "1e-3"), code: 1,
-			want: fmt.Sprintf(`llama: resume %s: setting "lr" was "0.0002" in the checkpoint, now "0.001"`, filepath.Join(d, "bom-out", "checkpoint-1"))},
+			want: fmt.Sprintf(`llama: train: resume %s: setting "lr" was "0.0002" in the checkpoint, now "0.001"`, filepath.Join(d, "bom-out", "checkpoint-1"))},
 		{name: "llama: read-only output folder fails before anything loads", cmd: "llama",
 			args: llamaRun(roOut, "-data", fx.instruct, "-model", fx.llama), code: 1,
 			setup: func(t *testing.T) string {

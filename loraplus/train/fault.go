@@ -1,4 +1,4 @@
-package glue
+package train
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 //
 //	fault pause: POINT at step STEP
 //
-// on stderr and sleeps until it is killed, the N-th time (the first by default) one of its trainers reaches POINT
+// on stderr and sleeps until it is killed, the N-th time (the first by default) one of its sessions reaches POINT
 // at optimizer step STEP; N counts across the runs of one process (the cells of a sweep). The points:
 //
 //	step                  inside the step that ends at STEP: gradients computed, the update not applied
@@ -37,7 +37,7 @@ var fault struct {
 	seen  int
 }
 
-// FaultPoint pauses the process for good when FaultPauseEnv names this point and step (see there). The trainers
+// FaultPoint pauses the process for good when FaultPauseEnv names this point and step (see there). Sessions
 // of this module call it; a malformed value is reported once on stderr and ignored.
 func FaultPoint(point string, step int) {
 	fault.once.Do(func() {

@@ -1,4 +1,4 @@
-package glue
+package train
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
 )
 
@@ -28,18 +29,18 @@ type smolBlock struct {
 	Down *nn.Linear `name:"down_proj"`
 }
 
-// smolShape is SmolLM2-135M's 30 blocks and a 2-class score head, for checkpoint sizes only (no Logits).
+// smolShape is SmolLM2-135M's 30 blocks and a 2-class score head (trained with the adapters), for checkpoint
+// sizes only.
 type smolShape struct {
 	Layers []*smolBlock `name:"layers"`
 	Score  *nn.Linear   `name:"score"`
 }
 
-func (m *smolShape) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
-	panic("checkpoint benchmark only")
-}
-func (m *smolShape) Head() []nn.NamedTensor {
-	return []nn.NamedTensor{{Name: "score.weight", Tensor: m.Score.Weight}}
-}
+// emptyTask stands for the task of a benchmark that only writes checkpoints.
+type emptyTask struct{}
+
+func (emptyTask) Len() int                     { return 2 }
+func (emptyTask) Backward(Batch) (Loss, error) { panic("checkpoint benchmark only") }
 
 func newSmolShape() *smolShape {
 	lin := func(out, in int64) *nn.Linear {
@@ -60,17 +61,17 @@ func newSmolShape() *smolShape {
 // a folder under $CHECKPOINT_BENCH_DIR (default the system's temporary folder), so that the disk measured is the
 // one runs write to:
 //
-//	go test ./glue -run - -bench Checkpoint -benchtime 5x
+//	go test ./loraplus/train -run - -bench Checkpoint -benchtime 5x
 //
 // BenchmarkFileSync then gives the share of the per-file syncs: the same files written with and without fsync.
 func BenchmarkCheckpoint(b *testing.B) {
 	runtime.LockOSThread()
 	for _, size := range []struct {
 		name  string
-		model func() (nn.SequenceClassifier, []string)
+		model func() (any, []string)
 		rank  int
 	}{
-		{"tiny", func() (nn.SequenceClassifier, []string) { return newTinyClassifier(1, 2), []string{"proj"} }, 8},
+		{"tiny", func() (any, []string) { return newToyTask(2, 1).m, []string{"proj"} }, 8},
 		{"smollm2-r8", smolModel, 8},
 		{"smollm2-r64", smolModel, 64},
 	} {
@@ -78,10 +79,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 			b.Run(size.name+"/"+mode, func(b *testing.B) {
 				model, targets := size.model()
 				out := benchDir(b)
-				c := tinyConfig(b, out)
-				c.LoRA.Targets, c.LoRA.Rank, c.Keep = targets, size.rank, 1
-				tr, err := NewTrainer(model, c, benchData())
-				require.NoError(b, err)
+				tr := benchSession(b, model, targets, size.rank, out, 1)
 				saved := syncDir
 				defer func() { syncDir = saved }()
 				var inSync time.Duration
@@ -102,14 +100,14 @@ func BenchmarkCheckpoint(b *testing.B) {
 					}
 				}
 				b.StopTimer()
-				b.ReportMetric(float64(checkpointBytes(b, tr.checkpointDir(b.N)))/1e6, "MB/checkpoint")
+				b.ReportMetric(float64(checkpointBytes(b, CheckpointDir(out, b.N)))/1e6, "MB/checkpoint")
 				b.ReportMetric(float64(inSync.Microseconds())/1e3/float64(b.N), "ms-dir-syncs/op")
 			})
 		}
 	}
 }
 
-func smolModel() (nn.SequenceClassifier, []string) {
+func smolModel() (any, []string) {
 	return newSmolShape(), []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
 }
 
@@ -121,10 +119,7 @@ func BenchmarkFileSync(b *testing.B) {
 	for _, rank := range []int{8, 64} {
 		model, targets := smolModel()
 		src := benchDir(b)
-		c := tinyConfig(b, src)
-		c.LoRA.Targets, c.LoRA.Rank = targets, rank
-		tr, err := NewTrainer(model, c, benchData())
-		require.NoError(b, err)
+		tr := benchSession(b, model, targets, rank, src, 0)
 		dir, err := tr.SaveCheckpoint()
 		require.NoError(b, err)
 		entries, err := os.ReadDir(dir)
@@ -169,9 +164,21 @@ func benchDir(b *testing.B) string {
 	return dir
 }
 
-func benchData() TrainData {
-	ex := []Encoded{{IDs: []int{1, 2}, Label: 0}, {IDs: []int{3}, Label: 1}}
-	return TrainData{Train: ex, Evals: []EvalSet{{Name: "sst-2", Data: ex}}}
+// benchSession wraps model with adapters of rank on targets (and a score head where the model has one) and
+// starts a session writing to out.
+func benchSession(b *testing.B, model any, targets []string, rank int, out string, keep int) *Session {
+	lc := loraplus.DefaultConfig(targets...)
+	lc.Rank = rank
+	lm, err := loraplus.Wrap(model, lc)
+	require.NoError(b, err)
+	if m, ok := model.(*smolShape); ok {
+		require.NoError(b, lm.AddTrainable("score.weight", m.Score.Weight))
+	}
+	c := toyConfig(out)
+	c.Keep = keep
+	s, err := New(lm, emptyTask{}, c)
+	require.NoError(b, err)
+	return s
 }
 
 func checkpointBytes(b *testing.B, dir string) int64 {
