@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/loraplus/plot"
+	"github.com/loraplus-go/loraplus/cmd/internal/plot"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
 )
@@ -59,7 +59,7 @@ func runCompare(s *session, st *cli.Stopper) error {
 	if err := writeJSON(filepath.Join(dir, "compare.json"), runs); err != nil {
 		return err
 	}
-	c := &plot.LineChart{Title: fmt.Sprintf("%s: %s, lr_A %g", s.o.task.Name, metric, s.lr), XLabel: "step", YLabel: "accuracy"}
+	c := &plot.LineChart{Title: fmt.Sprintf("%s: %s, η_A %g", s.o.task.Name, metric, s.lr), XLabel: "step", YLabel: "accuracy"}
 	for _, r := range runs {
 		xs := make([]float64, len(r.Steps))
 		for i, v := range r.Steps {

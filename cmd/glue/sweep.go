@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/loraplus/plot"
+	"github.com/loraplus-go/loraplus/cmd/internal/plot"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
@@ -129,7 +129,7 @@ func writeSweep(dir string, res sweepResult, z [][]float64) error {
 	}
 	h := &plot.Heatmap{
 		Title:  fmt.Sprintf("%s: %s after training", res.Task, res.Metric),
-		XLabel: "lr_A", YLabel: "lr_B", X: res.LRA, Y: res.LRB, Z: z,
+		XLabel: "η_A", YLabel: "η_B", X: res.LRA, Y: res.LRB, Z: z,
 		LogAxes: true, Diagonal: true, ColorbarLabel: "accuracy",
 		Marks: plot.NearBest(z, false, 0.01), MarksLabel: "within 1% of the best",
 	}

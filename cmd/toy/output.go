@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
-	"image"
 	"math"
 	"path/filepath"
 	"strings"
 
-	"github.com/loraplus-go/loraplus/loraplus/plot"
+	"github.com/loraplus-go/loraplus/cmd/internal/plot"
 	"github.com/loraplus-go/loraplus/loraplus/progress"
 	"github.com/loraplus-go/loraplus/nn"
 )
@@ -93,7 +92,7 @@ func describe(c config) map[string]any {
 
 func heatmap(p panel, lrs []float64, z [][]float64) *plot.Heatmap {
 	h := &plot.Heatmap{
-		Title: p.title, XLabel: "lr_A", YLabel: "lr_B", X: lrs, Y: lrs, Z: z,
+		Title: p.title, XLabel: "η_A", YLabel: "η_B", X: lrs, Y: lrs, Z: z,
 		LowerIsBetter: true, LogAxes: true, Diagonal: true, ColorbarLabel: "MSE loss",
 		Marks: plot.NearBest(z, true, 0.01), MarksLabel: "within 1% of best", HideValues: len(lrs) > 12,
 	}
@@ -132,13 +131,9 @@ func writePanel(c config, p panel, lrs []float64, z [][]float64) (bestCell, erro
 
 // writeFigure draws the four panels in a 2×2 figure (the layout of the paper's Figure 2).
 func writeFigure(c config, lrs []float64, res results) error {
-	var imgs []image.Image
+	var figs []plot.Figure
 	for _, p := range panels {
-		img, err := heatmap(p, lrs, res.grid(p)).Render()
-		if err != nil {
-			return err
-		}
-		imgs = append(imgs, img)
+		figs = append(figs, heatmap(p, lrs, res.grid(p)))
 	}
-	return plot.WritePNG(filepath.Join(c.out, "figure2.png"), plot.Combine(2, imgs...))
+	return plot.WriteGridPNG(filepath.Join(c.out, "figure2.png"), 2, figs...)
 }

@@ -2,28 +2,31 @@ package plot
 
 import (
 	"fmt"
-	"image"
 	"math"
+	"sort"
 )
 
-// maxGridSide bounds the number of rows and columns of a heatmap.
+// maxGridSide bounds the number of rows and columns of a heat map.
 const maxGridSide = 200
 
 // Heatmap is a grid of values over two axes, typically a learning-rate sweep
-// with lr_A on X and lr_B on Y (paper Figures 2-4). Row 0 of Z (Y[0]) is
-// drawn at the bottom and column 0 (X[0]) at the left, so increasing axis
-// values grow upwards and to the right.
+// with η_A on X and η_B on Y (paper Figures 2-4). Cells are placed at their
+// axis values (on a log10 scale with LogAxes), so increasing values grow
+// upwards and to the right whatever the order of X and Y; each cell reaches
+// halfway to its neighbours.
 type Heatmap struct {
 	// Title is drawn above the grid.
 	Title string
-	// XLabel and YLabel name the axes.
+	// XLabel and YLabel name the axes, e.g. "η_A" and "η_B" (see
+	// the package doc for subscripts).
 	XLabel, YLabel string
-	// X and Y hold the axis values, one per column and per row.
+	// X and Y hold the axis values, one per column and per row; each must
+	// hold distinct finite values.
 	X, Y []float64
 	// Z holds the cell values, shape [len(Y)][len(X)]: Z[iy][ix]. NaN and
-	// ±Inf mark diverged runs and are drawn grey.
+	// ±Inf mark diverged runs and are drawn grey, as missing.
 	Z [][]float64
-	// LowerIsBetter reverses the colormap so that the best values (losses)
+	// LowerIsBetter reverses the colour map so that the best values (losses)
 	// are the bright end of viridis, as the highest accuracies are otherwise.
 	LowerIsBetter bool
 	// Marks, when non-nil, has the shape of Z; true cells get a cross (for
@@ -34,28 +37,31 @@ type Heatmap struct {
 	// Best, when non-nil, is the {iy, ix} index of the cell to outline in
 	// red (see BestCell).
 	Best *[2]int
-	// Diagonal draws the dashed X == Y line. It passes through the centres
-	// of cells whose X and Y values are equal; elsewhere positions are
-	// interpolated between cell centres on the (log) value scale.
+	// Diagonal draws the dashed X == Y line (where η_A = η_B).
 	Diagonal bool
-	// LogAxes declares X and Y log-spaced: tick labels are printed as 1e-3,
-	// 3e-4 and the diagonal is interpolated in log10 space. Axis values
-	// must then be positive.
+	// DiagonalLabel names the diagonal in the key; empty means
+	// "XLabel = YLabel".
+	DiagonalLabel string
+	// LogAxes puts X and Y on a log10 scale; their values must then be
+	// positive.
 	LogAxes bool
 	// ColorbarLabel names the quantity shown by the colour (loss, accuracy).
 	ColorbarLabel string
 	// ZRange, when non-nil, fixes the {min, max} value range of the colour
 	// scale, so that several panels share one scale; by default the range
-	// of the finite values of Z is used.
+	// of the finite values of Z is used. Values outside it get the colour
+	// of the nearer end.
 	ZRange *[2]float64
-	// CellSize is the side of a cell in pixels; 0 picks one from the grid
-	// size (between 44 and 96 pixels).
-	CellSize int
+	// Width and Height are the image size in pixels; 0 picks one from the
+	// grid size.
+	Width, Height int
 	// HideValues suppresses the numbers printed inside the cells.
 	HideValues bool
 }
 
-// name identifies the heatmap in error messages.
+var _ Figure = (*Heatmap)(nil)
+
+// name identifies the heat map in error messages.
 func (h *Heatmap) name() string {
 	if h.Title != "" {
 		return fmt.Sprintf("plot: heatmap %q", h.Title)
@@ -98,64 +104,109 @@ func (h *Heatmap) validate() error {
 		v    []float64
 	}{{"X", h.X}, {"Y", h.Y}} {
 		for i, v := range ax.v {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
+			if !finite(v) {
 				return fmt.Errorf("%s: %s[%d]=%g is not finite", n, ax.name, i, v)
 			}
 			if h.LogAxes && v <= 0 {
-				return fmt.Errorf("%s: %s[%d]=%g is not positive, as LogAxes requires", n, ax.name, i, v)
+				return fmt.Errorf("%s: %s[%d]=%g is not positive, as a log axis requires", n, ax.name, i, v)
 			}
 		}
-		if h.Diagonal {
-			if i := nonMonotonicAt(ax.v); i >= 0 {
-				return fmt.Errorf("%s: %s is not strictly monotonic at index %d (%g after %g), as Diagonal requires",
-					n, ax.name, i, ax.v[i], ax.v[i-1])
+		o := order(ax.v)
+		for k := 1; k < len(o); k++ {
+			if ax.v[o[k]] == ax.v[o[k-1]] {
+				return fmt.Errorf("%s: %s[%d] and %s[%d] are both %g; axis values must be distinct",
+					n, ax.name, o[k-1], ax.name, o[k], ax.v[o[k]])
 			}
 		}
 	}
 	if r := h.ZRange; r != nil && (!finite(r[0]) || !finite(r[1]) || r[0] >= r[1]) {
 		return fmt.Errorf("%s: ZRange={%g, %g} must be finite with min < max", n, r[0], r[1])
 	}
-	if h.CellSize < 0 || h.CellSize > 400 {
-		return fmt.Errorf("%s: CellSize=%d outside [0, 400]", n, h.CellSize)
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"Width", h.Width}, {"Height", h.Height}} {
+		if d.v != 0 && (d.v < 200 || d.v > 8000) {
+			return fmt.Errorf("%s: %s=%d outside [200, 8000] (0 picks the default)", n, d.name, d.v)
+		}
 	}
 	return nil
 }
 
-// nonMonotonicAt returns the first index breaking strict monotonicity of v
-// (in the direction set by its first two values), or -1.
-func nonMonotonicAt(v []float64) int {
-	if len(v) < 2 {
-		return -1
+// order returns the indices of v in increasing order of value.
+func order(v []float64) []int {
+	o := make([]int, len(v))
+	for i := range o {
+		o[i] = i
 	}
-	up := v[1] > v[0]
-	for i := 1; i < len(v); i++ {
-		if (up && !(v[i] > v[i-1])) || (!up && !(v[i] < v[i-1])) {
-			return i
+	sort.SliceStable(o, func(a, b int) bool { return v[o[a]] < v[o[b]] })
+	return o
+}
+
+// diagonalLabel is the key label of the diagonal.
+func (h *Heatmap) diagonalLabel() string {
+	if h.DiagonalLabel != "" || h.XLabel == "" || h.YLabel == "" {
+		return h.DiagonalLabel
+	}
+	return h.XLabel + " = " + h.YLabel
+}
+
+// Size returns the image size: Width and Height, or by default room for
+// cells of 44 to 72 pixels, the colour bar and the key.
+func (h *Heatmap) Size() (int, int) {
+	side := func(n int) int { return max(300, min(640, 72*n), 44*n) }
+	w, ht := h.Width, h.Height
+	if w == 0 {
+		w = side(len(h.X)) + 230
+	}
+	if ht == 0 {
+		ht = side(len(h.Y)) + 150
+	}
+	return w, ht
+}
+
+// colourRange returns the value range of the colour scale.
+func (h *Heatmap) colourRange() (float64, float64) {
+	if h.ZRange != nil {
+		return h.ZRange[0], h.ZRange[1]
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, row := range h.Z {
+		for _, v := range row {
+			if finite(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
 		}
 	}
-	return -1
-}
-
-// Render draws the heatmap and returns the image.
-func (h *Heatmap) Render() (*image.RGBA, error) {
-	if err := h.validate(); err != nil {
-		return nil, err
+	switch {
+	case lo > hi: // no finite value
+		return 0, 1
+	case lo == hi:
+		d := 0.5
+		if lo != 0 {
+			d = math.Abs(lo) * 0.05
+		}
+		return lo - d, hi + d
 	}
-	l := h.layout()
-	return h.draw(l), nil
+	return lo, hi
 }
 
-// WritePNG renders the heatmap and writes it to path as a PNG, atomically.
-func (h *Heatmap) WritePNG(path string) error {
-	img, err := h.Render()
-	if err != nil {
-		return err
+// valueDecimals picks the decimals for printing cell values: three
+// significant digits of the largest magnitude, at most six decimals.
+func (h *Heatmap) valueDecimals() int {
+	maxAbs := 0.0
+	for _, row := range h.Z {
+		for _, v := range row {
+			if finite(v) {
+				maxAbs = math.Max(maxAbs, math.Abs(v))
+			}
+		}
 	}
-	return WritePNG(path, img)
+	if maxAbs == 0 {
+		return 3
+	}
+	return min(6, max(0, 2-int(math.Floor(math.Log10(maxAbs)))))
 }
-
-// finite reports whether v is neither NaN nor infinite.
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // BestCell returns the {iy, ix} index of the best finite value of z (the
 // lowest when lowerIsBetter, else the highest; ties keep the first in row
@@ -194,3 +245,6 @@ func NearBest(z [][]float64, lowerIsBetter bool, rel float64) [][]bool {
 	}
 	return out
 }
+
+// WritePNG draws the heat map and writes it to path as a PNG, atomically.
+func (h *Heatmap) WritePNG(path string) error { return WritePNG(path, h) }

@@ -43,8 +43,9 @@ func sampleHeatmap(n int) *Heatmap {
 	best, _ := BestCell(acc, false)
 	return &Heatmap{
 		Title:         "RoBERTa MNLI: test accuracy (LoRA+ sweep)",
-		XLabel:        "lr_A (learning rate of A)",
-		YLabel:        "lr_B (learning rate of B)",
+		XLabel:        "η_A (learning rate of A)",
+		YLabel:        "η_B (learning rate of B)",
+		DiagonalLabel: "η_A = η_B",
 		X:             lrA,
 		Y:             lrB,
 		Z:             acc,
@@ -72,8 +73,8 @@ func sampleChart() *LineChart {
 		XLabel: "training step",
 		YLabel: "accuracy",
 		Series: []Series{
-			{Name: "LoRA (lr_B = lr_A)", X: steps, Y: lora},
-			{Name: "LoRA+ (lr_B = 16 lr_A)", X: steps, Y: plus},
+			{Name: "LoRA (η_B = η_A)", X: steps, Y: lora},
+			{Name: "LoRA+ (η_B = 16 η_A)", X: steps, Y: plus},
 		},
 	}
 }
@@ -95,10 +96,6 @@ func TestRenderSamples(t *testing.T) {
 		{"heatmap_offgrid.png", sampleOffGrid().WritePNG},
 		{"linechart_logx.png", sampleLogChart().WritePNG},
 		{"combined.png", func(p string) error {
-			a, err := sampleHeatmap(8).Render()
-			if err != nil {
-				return err
-			}
 			loss := sampleHeatmap(8)
 			loss.Title, loss.ColorbarLabel, loss.LowerIsBetter = "train loss", "loss", true
 			for _, row := range loss.Z {
@@ -108,11 +105,7 @@ func TestRenderSamples(t *testing.T) {
 			}
 			best, _ := BestCell(loss.Z, true)
 			loss.Best, loss.Marks = &best, NearBest(loss.Z, true, 0.01)
-			b, err := loss.Render()
-			if err != nil {
-				return err
-			}
-			return WritePNG(p, Combine(2, b, a))
+			return WriteGridPNG(p, 2, loss, sampleHeatmap(8))
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,7 +132,7 @@ func sampleOffGrid() *Heatmap {
 	}
 	best, _ := BestCell(z, true)
 	return &Heatmap{
-		Title: "GPT-2 train loss", XLabel: "eta_A", YLabel: "η_B",
+		Title: "GPT-2 train loss", XLabel: "η_A", YLabel: "η_B",
 		X: xs, Y: ys, Z: z, LowerIsBetter: true, Best: &best,
 		Marks: NearBest(z, true, 0.05), MarksLabel: "within 5% of best",
 		Diagonal: true, LogAxes: true, ColorbarLabel: "train loss",
