@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
 )
 
@@ -98,7 +99,7 @@ func longMain(o *options) int {
 		o.longWarmup, base, o.longSteps, final, 100*growth, 100*o.longMaxGrowth)
 	if err := os.MkdirAll(o.outDir, 0o755); err == nil {
 		path := filepath.Join(o.outDir, "long.json")
-		if err := writeJSON(path, rep); err != nil {
+		if err := train.WriteJSON(path, rep); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			return 1
 		}

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 
 // Report is what bench.json holds.
@@ -186,7 +188,7 @@ func orchestrate(o *options) int {
 		}
 		pf, err := BuildPrompts(o.mmluDir, o.gguf, o.prompts, o.shots)
 		if err == nil {
-			err = writeJSON(p.Opts.Prompts, pf)
+			err = train.WriteJSON(p.Opts.Prompts, pf)
 		}
 		if err != nil {
 			plan[i].Skip = "MMLU prompts: " + err.Error()
@@ -209,7 +211,7 @@ func orchestrate(o *options) int {
 		return 1
 	}
 	path := filepath.Join(o.outDir, "bench.json")
-	if err := writeJSON(path, rep); err != nil {
+	if err := train.WriteJSON(path, rep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}

@@ -67,15 +67,6 @@ func (p *PromptFile) Tokens() int {
 	return n
 }
 
-// writeJSON writes v to path as JSON.
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", " ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
-
 // readPrompts reads a PromptFile.
 func readPrompts(path string) (*PromptFile, error) {
 	b, err := os.ReadFile(path)

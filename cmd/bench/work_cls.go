@@ -1,10 +1,11 @@
 package main
 
 import (
-	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/nn"
 )
 
 // randomize draws every weight matrix of model from N(0, 0.02²) in place, as transformers initialises a new

@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/llama/data"
 	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/ts"
 )
 
 // llamaTargets are the seven projections of a Llama block.

@@ -8,8 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/nn"
 )
 
 // WorkerOptions describe one workload run in a worker process; the orchestrator passes the same values to the

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/cmd/internal/plot"
 	"github.com/loraplus-go/loraplus/loraplus/train"
-	"github.com/loraplus-go/loraplus/nn"
 )
 
 // compareRun is one arm of -compare, written to compare.json.
@@ -56,7 +53,7 @@ func runCompare(s *session, st *cli.Stopper) error {
 		}
 		runs = append(runs, r)
 	}
-	if err := writeJSON(filepath.Join(dir, "compare.json"), runs); err != nil {
+	if err := train.WriteJSON(filepath.Join(dir, "compare.json"), runs); err != nil {
 		return err
 	}
 	c := &plot.LineChart{Title: fmt.Sprintf("%s: %s, η_A %g", s.o.task.Name, metric, s.lr), XLabel: "step", YLabel: "accuracy"}
@@ -73,16 +70,4 @@ func runCompare(s *session, st *cli.Stopper) error {
 	}
 	fmt.Fprintf(s.stdout, "wrote %s\n", path)
 	return nil
-}
-
-// writeJSON writes v as indented JSON, atomically.
-func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return nn.WriteFileAtomic(path, append(data, '\n'))
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -17,22 +16,8 @@ import (
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/loraplus/train"
+	"github.com/loraplus-go/loraplus/nn/reftest"
 )
-
-// repoRoot walks up from the package directory to the directory holding go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "no go.mod above the package directory")
-		dir = parent
-	}
-}
 
 // tinyGPT2 writes a tiny random GPT-2 classifier (real vocabulary size) with the Python reference stack and
 // returns its directory and the GPT-2 tokenizer directory.
@@ -42,26 +27,15 @@ func tinyGPT2(t *testing.T) (model, tok string) { return tinyModel(t, "gpt2") }
 // directory of the real tokenizer of that architecture.
 func tinyModel(t *testing.T, arch string) (model, tok string) {
 	t.Helper()
-	root := repoRoot(t)
-	py := filepath.Join(root, ".venv", "bin", "python")
-	_, err := os.Stat(py)
-	require.NoError(t, err, "the Python reference environment is missing: want %s (run `make setup`)", py)
-	tok = filepath.Join(root, ".cache", "tokenizers", arch)
-	_, err = os.Stat(filepath.Join(tok, "vocab.json"))
+	tok = filepath.Join(reftest.Root(t), ".cache", "tokenizers", arch)
+	_, err := os.Stat(filepath.Join(tok, "vocab.json"))
 	require.NoError(t, err, "the %s tokenizer files are missing: run `make test` (scripts/fetch-tokenizers.sh builds %s)", arch, tok)
 	model = t.TempDir()
-	cmd := exec.Command(py, filepath.Join(root, "scripts", "reference", "gluecmd_tiny.py"), arch, model)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "gluecmd_tiny.py: %s", out)
+	reftest.Run(t, "gluecmd_tiny.py", arch, model)
 	return model, tok
 }
 
-func mnliDir(t *testing.T) string {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "data", "glue", "MNLI-16shot")
-	_, err := os.Stat(dir)
-	require.NoError(t, err, "the shared GLUE data is missing: want %s", dir)
-	return dir
-}
+func mnliDir(t *testing.T) string { return reftest.Shared(t, "glue", "MNLI-16shot") }
 
 // quick are the flags of a few-second run on the tiny model.
 func quick(model, tok, data, out string, extra ...string) []string {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -14,27 +13,11 @@ import (
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/loraplus/train"
+	"github.com/loraplus-go/loraplus/nn/reftest"
 )
 
-// tinyLlama writes a tiny random Llama language model with the Llama-2 vocabulary (its classifier gets a new
-// score head) and returns its directory and the Llama-2 tokenizer directory.
-func tinyLlama(t *testing.T) (model, tok string) {
-	t.Helper()
-	root := repoRoot(t)
-	py := filepath.Join(root, ".venv", "bin", "python")
-	_, err := os.Stat(py)
-	require.NoError(t, err, "the Python reference environment is missing: want %s (run `make setup`)", py)
-	tok = filepath.Join(root, "..", "shared", "data", "tokenizers", "llama2")
-	_, err = os.Stat(filepath.Join(tok, "tokenizer.model"))
-	require.NoError(t, err, "the shared Llama-2 tokenizer is missing: want %s/tokenizer.model", tok)
-	model = t.TempDir()
-	out, err := exec.Command(py, filepath.Join(root, "scripts", "reference", "llama_instruct_tiny.py"), "model", model).CombinedOutput()
-	require.NoError(t, err, "llama_instruct_tiny.py: %s", out)
-	return model, tok
-}
-
 func TestLlamaDefaults(t *testing.T) {
-	model, _ := tinyLlama(t)
+	model, _ := reftest.TinyLlama(t)
 	tests := []struct {
 		name  string
 		extra []string
@@ -73,7 +56,7 @@ func TestLlamaDefaults(t *testing.T) {
 
 func TestLlamaEndToEnd(t *testing.T) {
 	runtime.LockOSThread()
-	model, tok := tinyLlama(t)
+	model, tok := reftest.TinyLlama(t)
 	data := mnliDir(t)
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer

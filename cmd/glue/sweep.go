@@ -124,7 +124,7 @@ func writeSweep(dir string, res sweepResult, z [][]float64) error {
 			}
 		}
 	}
-	if err := writeJSON(filepath.Join(dir, "sweep.json"), res); err != nil {
+	if err := train.WriteJSON(filepath.Join(dir, "sweep.json"), res); err != nil {
 		return err
 	}
 	h := &plot.Heatmap{

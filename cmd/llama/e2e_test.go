@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -20,39 +19,8 @@ import (
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/reftest"
 )
-
-// repoRoot walks up from the package directory to the directory holding go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "no go.mod above the package directory")
-		dir = parent
-	}
-}
-
-// tinyLlama writes a tiny random Llama with the Llama-2 vocabulary and returns its directory and the Llama-2
-// tokenizer directory.
-func tinyLlama(t *testing.T) (model, tok string) {
-	t.Helper()
-	root := repoRoot(t)
-	py := filepath.Join(root, ".venv", "bin", "python")
-	_, err := os.Stat(py)
-	require.NoError(t, err, "the Python reference environment is missing: want %s (run `make setup`)", py)
-	tok = filepath.Join(root, "..", "shared", "data", "tokenizers", "llama2")
-	_, err = os.Stat(filepath.Join(tok, "tokenizer.model"))
-	require.NoError(t, err, "the shared Llama-2 tokenizer is missing: want %s/tokenizer.model", tok)
-	model = t.TempDir()
-	out, err := exec.Command(py, filepath.Join(root, "scripts", "reference", "llama_instruct_tiny.py"), "model", model).CombinedOutput()
-	require.NoError(t, err, "llama_instruct_tiny.py: %s", out)
-	return model, tok
-}
 
 func quick(model, tok, data, out string, extra ...string) []string {
 	return append([]string{"-data", data, "-ratio", "16", "-model", model, "-tokenizer", tok, "-out", out,
@@ -81,8 +49,8 @@ func readAdapter(t *testing.T, dir string) map[string][]float64 {
 
 func TestEndToEnd(t *testing.T) {
 	runtime.LockOSThread()
-	model, tok := tinyLlama(t)
-	data := filepath.Join(repoRoot(t), "llama", "data", "testdata", "instruct_sample.jsonl")
+	model, tok := reftest.TinyLlama(t)
+	data := filepath.Join(reftest.Root(t), "llama", "data", "testdata", "instruct_sample.jsonl")
 
 	t.Run("defaults", func(t *testing.T) {
 		var stderr bytes.Buffer

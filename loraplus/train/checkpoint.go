@@ -236,11 +236,11 @@ func ResolveCheckpoint(out, resume string) (string, error) {
 	return dir, nil
 }
 
-// WriteJSON writes v as indented JSON to dir/name, atomically and durably (nn.WriteFileAtomic).
-func WriteJSON(dir, name string, v any) error {
+// WriteJSON writes v as indented JSON to path, atomically and durably (nn.WriteFileAtomic).
+func WriteJSON(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("train: %s: %w", name, err)
+		return fmt.Errorf("train: %s: %w", path, err)
 	}
-	return nn.WriteFileAtomic(filepath.Join(dir, name), append(data, '\n'))
+	return nn.WriteFileAtomic(path, append(data, '\n'))
 }

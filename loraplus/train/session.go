@@ -212,7 +212,7 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 	bar.Done()
 	FaultPoint("metrics", s.state.Step)
 	res := s.result()
-	if err := WriteJSON(s.cfg.Out, MetricsFile, res); err != nil {
+	if err := WriteJSON(filepath.Join(s.cfg.Out, MetricsFile), res); err != nil {
 		return nil, err
 	}
 	if err := syncDir(s.cfg.Out); err != nil {
@@ -371,7 +371,7 @@ func (s *Session) SaveCheckpoint() (string, error) {
 			tensors, meta := s.opt.State()
 			return nn.WriteSafetensors(filepath.Join(dir, OptimizerFile), tensors, meta)
 		}},
-		{Stage: "state", Write: func(dir string) error { return WriteJSON(dir, StateFile, s.state) }},
+		{Stage: "state", Write: func(dir string) error { return WriteJSON(filepath.Join(dir, StateFile), s.state) }},
 	})
 	if err != nil {
 		return "", err
