@@ -1,5 +1,6 @@
-// Command glue finetunes a GPT-2 or RoBERTa sequence classifier on a GLUE task (MNLI, QQP, SST-2, QNLI) with
-// LoRA+, the settings of the LoRA+ paper's GLUE experiments as defaults:
+// Command glue finetunes a sequence classifier (GPT-2 or RoBERTa from a Hugging Face folder, a Llama-family model
+// from a Hugging Face folder or a GGUF file) on a GLUE task (MNLI, QQP, SST-2, QNLI) with LoRA+, the settings of
+// the LoRA+ paper's GLUE experiments as defaults:
 //
 //	go run ./cmd/glue -task mnli -model DIR -data DIR -ratio 16
 //

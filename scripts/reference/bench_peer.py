@@ -113,65 +113,11 @@ def classifier_step(model, ids, num_labels):
 
 
 def load_smollm2(path):
-    """SmolLM2 from its GGUF file: every tensor dequantized to fp32, q/k rows back in Hugging Face order."""
-    from gguf import GGMLQuantizationType as Q
-    from gguf import GGUFReader
-    from gguf.quants import dequantize
-    from transformers import LlamaConfig, LlamaForCausalLM
-    from transformers.initialization import no_init_weights
+    """SmolLM2 from its GGUF file: every tensor dequantized to fp32, q/k rows back in Hugging Face order
+    (llama_smollm2.load_gguf, the loader of the GGUF parity test)."""
+    from llama_smollm2 import load_gguf
 
-    layer = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
-             "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
-             "ffn_down": "mlp.down_proj", "attn_norm": "input_layernorm",
-             "ffn_norm": "post_attention_layernorm"}
-    top = {"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head"}
-
-    r = GGUFReader(path)
-
-    def field(key):
-        f = r.fields[key]
-        v = f.parts[f.data[0]]
-        return v.tobytes().decode() if f.types[0].name == "STRING" else v.item()
-
-    heads, kv = field("llama.attention.head_count"), field("llama.attention.head_count_kv")
-    names = {t.name for t in r.tensors}
-    embd = next(t for t in r.tensors if t.name == "token_embd.weight")
-    cfg = LlamaConfig(
-        vocab_size=int(embd.shape[1]), hidden_size=field("llama.embedding_length"),
-        intermediate_size=field("llama.feed_forward_length"), num_hidden_layers=field("llama.block_count"),
-        num_attention_heads=heads, num_key_value_heads=kv, max_position_embeddings=field("llama.context_length"),
-        rms_norm_eps=float(np.float32(field("llama.attention.layer_norm_rms_epsilon"))),
-        rope_theta=float(np.float32(field("llama.rope.freq_base"))),
-        tie_word_embeddings="output.weight" not in names, use_cache=False, attn_implementation="eager")
-
-    def permute(w, n):
-        d = w.shape[0] // n // 2
-        return w.reshape(n, d, 2, *w.shape[1:]).swapaxes(2, 1).reshape(w.shape)
-
-    with no_init_weights():
-        model = LlamaForCausalLM(cfg)
-    target = model.state_dict()
-    with torch.no_grad():
-        for t in r.tensors:
-            shape = tuple(int(d) for d in reversed(t.shape))
-            if t.tensor_type == Q.F32:
-                w = np.asarray(t.data, dtype=np.float32).reshape(shape)
-            else:
-                w = dequantize(np.asarray(t.data), t.tensor_type).reshape(shape)
-            stem, suffix = t.name.rsplit(".", 1)
-            if stem in top:
-                name = top[stem] + "." + suffix
-            else:
-                _, n, part = stem.split(".")
-                name = f"model.layers.{n}.{layer[part]}.{suffix}"
-                if part == "attn_q":
-                    w = permute(w, heads)
-                elif part == "attn_k":
-                    w = permute(w, kv)
-            target[name].copy_(torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)))
-    if cfg.tie_word_embeddings:
-        model.tie_weights()
-    return model
+    return load_gguf(path)[0]
 
 
 def smollm2(a):

@@ -41,8 +41,9 @@ def field(r, key):
     return v.tobytes().decode() if f.types[0].name == "STRING" else v.item()
 
 
-def main():
-    path, out, ids_arg = sys.argv[1], sys.argv[2], sys.argv[3]
+def load_gguf(path):
+    """Builds transformers' LlamaForCausalLM (eager attention, fp32) from a Llama GGUF file, dequantizing its
+    tensors and undoing llama.cpp's q/k row permutation. Returns the model and the GGUF reader."""
     r = GGUFReader(path)
     heads, kv = field(r, "llama.attention.head_count"), field(r, "llama.attention.head_count_kv")
     names = {t.name for t in r.tensors}
@@ -74,11 +75,18 @@ def main():
                 w = reverse_permute(w, kv)
         state[name] = torch.from_numpy(np.array(w, dtype=np.float32))
     with no_init_weights():
-        model = LlamaForCausalLM(cfg).eval()
+        model = LlamaForCausalLM(cfg)
     missing, unexpected = model.load_state_dict(state, strict=False)
     assert not unexpected and set(missing) <= {"lm_head.weight"}, (missing, unexpected)
     if cfg.tie_word_embeddings:
         model.tie_weights()
+    return model, r
+
+
+def main():
+    path, out, ids_arg = sys.argv[1], sys.argv[2], sys.argv[3]
+    model, r = load_gguf(path)
+    model.eval()
 
     ids = [int(x) for x in ids_arg.split(",")]
     n = len(ids)
