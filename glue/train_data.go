@@ -2,7 +2,8 @@ package glue
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -24,11 +25,7 @@ type DataReport struct {
 // String summarises the report for logs: counts, then every skipped row as file:line: reason.
 func (r *DataReport) String() string {
 	var b strings.Builder
-	paths := make([]string, 0, len(r.Files))
-	for p := range r.Files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
+	paths := slices.Sorted(maps.Keys(r.Files))
 	for _, p := range paths {
 		fmt.Fprintf(&b, "%s: %d examples\n", p, r.Files[p])
 	}

@@ -3,8 +3,10 @@ package loraplus
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -134,7 +136,7 @@ func (m *Model) peftConfig(o AdapterOptions) PEFTConfig {
 			mods[moduleOf(p.Name)] = true
 		}
 	}
-	c.ModulesToSave = sortedKeys(mods)
+	c.ModulesToSave = slices.Sorted(maps.Keys(mods))
 	if len(c.ModulesToSave) == 0 {
 		c.ModulesToSave = nil
 	}
@@ -244,7 +246,7 @@ func LoadAdapter(model any, dir string) (*Model, error) {
 			unexpected = append(unexpected, name)
 		}
 	}
-	for _, name := range sortedKeys(want) {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		info, ok := st.Tensors[name]
 		if !ok {
 			missing = append(missing, name)
@@ -258,7 +260,7 @@ func LoadAdapter(model any, dir string) (*Model, error) {
 		return nil, fmt.Errorf("%s does not fit the model:%s%s%s", path,
 			nn.ListNames("missing keys", missing), nn.ListNames("unexpected keys", unexpected), nn.ListNames("shape mismatches", badShape))
 	}
-	for _, name := range sortedKeys(want) {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		src, err := st.Tensor(name)
 		if err != nil {
 			return nil, err
@@ -268,7 +270,7 @@ func LoadAdapter(model any, dir string) (*Model, error) {
 		dst.MustDrop()
 		src.MustDrop()
 	}
-	for _, name := range sortedKeys(extras) {
+	for _, name := range slices.Sorted(maps.Keys(extras)) {
 		if err := m.AddTrainable(name, extras[name]); err != nil {
 			return nil, err
 		}

@@ -2,8 +2,10 @@ package loraplus
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/loraplus-go/loraplus/nn"
@@ -183,7 +185,7 @@ type mergeable interface {
 }
 
 func (m *Model) eachMergeable(f func(mergeable) error) error {
-	for _, path := range sortedKeys(m.Adapted) {
+	for _, path := range slices.Sorted(maps.Keys(m.Adapted)) {
 		if err := f(m.Adapted[path].(mergeable)); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}

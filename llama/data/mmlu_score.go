@@ -2,8 +2,9 @@ package data
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Scorer accumulates MMLU predictions. The zero value is ready to use.
@@ -100,11 +101,7 @@ type Report struct {
 // Report summarizes what has been added so far. Subjects missing from
 // [Subcategories] count in the overall averages but in no group.
 func (s *Scorer) Report() Report {
-	names := make([]string, 0, len(s.tallies))
-	for n := range s.tallies {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(s.tallies))
 
 	var r Report
 	all := newPool("all")
