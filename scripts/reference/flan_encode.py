@@ -9,12 +9,19 @@ one in the ways that matter here: it prepends a BOS id, treats "</s>" as a
 special token, and merges a space into the following word, so a prefix does
 not always tokenize to a prefix of the full text.
 
+With --tokenizer KIND:PATH the same logic runs on a real tokenizer instead, as open-instruct calls it
+(tokenizer(text, max_length=..., truncation=True).input_ids): llama_slow:DIR is the Llama-2 SentencePiece
+tokenizer DIR/tokenizer.model as transformers 4's LlamaTokenizer loads it (slow_llama.py), fast_file:FILE a
+tokenizer.json through PreTrainedTokenizerFast; --eos names the end-of-sequence token of a tokenizer.json that
+does not say it.
+
 Writes one JSON object to stdout: {"records": [{"line", "text",
 "encodings": {max_len: {"input_ids", "labels"}}}]}.
 """
 
 import argparse
 import json
+import os
 import sys
 import zlib
 
@@ -54,6 +61,26 @@ class ToyTokenizer:
     def __call__(self, text, max_length):
         # tokenizer(text, max_length=..., truncation=True).input_ids
         return toy_encode(text)[:max_length]
+
+
+class HFTokenizer:
+    def __init__(self, spec, eos):
+        kind, path = spec.split(":", 1)
+        if kind == "llama_slow":
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            from slow_llama import SlowLlamaTokenizer
+
+            self.tok = SlowLlamaTokenizer(os.path.join(path, "tokenizer.model"))
+        elif kind == "fast_file":
+            from transformers import PreTrainedTokenizerFast
+
+            self.tok = PreTrainedTokenizerFast(tokenizer_file=path, eos_token=eos)
+        else:
+            raise SystemExit(f"unknown tokenizer kind {kind}")
+        self.eos_token = self.tok.eos_token
+
+    def __call__(self, text, max_length):
+        return self.tok(text, max_length=max_length, truncation=True).input_ids
 
 
 def mask(labels, start, end):
@@ -118,9 +145,11 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--file", required=True)
     p.add_argument("--max_lens", default="512")
+    p.add_argument("--tokenizer", help="KIND:PATH of a real tokenizer (default: the toy tokenizer)")
+    p.add_argument("--eos", help="the end-of-sequence token of a fast_file tokenizer")
     args = p.parse_args()
     max_lens = [int(x) for x in args.max_lens.split(",")]
-    tok = ToyTokenizer()
+    tok = HFTokenizer(args.tokenizer, args.eos) if args.tokenizer else ToyTokenizer()
     records = []
     with open(args.file, encoding="utf-8") as f:
         for line_no, line in enumerate(f, start=1):
@@ -132,7 +161,7 @@ def main():
             else:
                 ex = {"prompt": ex["inputs"], "completion": ex["targets"]}
                 encode = encode_with_prompt_completion_format
-            rec = {"line": line_no, "encodings": {}}
+            rec = {"line": line_no, "eos": tok.eos_token, "encodings": {}}
             for m in max_lens:
                 text, ids, labels = encode(ex, tok, m)
                 rec["text"] = text
