@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // Files of a checkpoint directory (out/checkpoint-STEP/), besides the PEFT adapter files written by
@@ -86,7 +86,7 @@ func (t *Trainer) SaveCheckpoint() (string, error) {
 		}},
 		{Stage: "optimizer", Write: func(dir string) error {
 			tensors, meta := t.opt.State()
-			return nn.WriteSafetensors(filepath.Join(dir, OptimizerFile), tensors, meta)
+			return weights.WriteSafetensors(filepath.Join(dir, OptimizerFile), tensors, meta)
 		}},
 		{Stage: "state", Write: func(dir string) error { return writeJSONFile(dir, TrainerStateFile, t.state) }},
 	})
@@ -126,8 +126,8 @@ var syncDir = func(dir string) error {
 func SyncDir(dir string) error { return syncDir(dir) }
 
 // WriteCheckpoint writes out/checkpoint-STEP/ from parts, atomically and durably, in the order databases use:
-// every file is written to a temporary folder in out and fsynced there (nn.WriteSafetensors and
-// nn.WriteFileAtomic sync each file before renaming it into that folder), the folder is fsynced so that the
+// every file is written to a temporary folder in out and fsynced there (weights.WriteSafetensors and
+// weights.WriteFileAtomic sync each file before renaming it into that folder), the folder is fsynced so that the
 // files' names are on disk, then it is renamed to checkpoint-STEP and out is fsynced so that the rename is. A
 // crash or a power cut at any point leaves either the previous state or the complete checkpoint under the
 // checkpoint name, never a checkpoint with missing or empty files; what it may leave is a temporary folder,
@@ -257,7 +257,7 @@ func PrepareOut(out string, log io.Writer) error {
 }
 
 // partialFiles are the name prefixes of what a process killed while writing leaves in an output folder: the
-// temporary folder of a checkpoint, and the temporary files nn.WriteFileAtomic renames onto metrics.json and
+// temporary folder of a checkpoint, and the temporary files weights.WriteFileAtomic renames onto metrics.json and
 // history.jsonl.
 var partialFiles = []string{PartialPrefix, "." + MetricsFile + ".tmp", "." + HistoryFile + ".tmp"}
 
@@ -318,7 +318,7 @@ func writeJSONFile(dir, name string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	return nn.WriteFileAtomic(filepath.Join(dir, name), append(data, '\n'))
+	return weights.WriteFileAtomic(filepath.Join(dir, name), append(data, '\n'))
 }
 
 // AddLoss counts the loss of a step in both running means.

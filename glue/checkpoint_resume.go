@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // ReadTrainerState reads dir/trainer_state.json.
@@ -43,7 +43,7 @@ func (t *Trainer) restore(dir string) error {
 	if err := t.lm.LoadTrainable(filepath.Join(dir, loraplus.AdapterWeightsFile)); err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	tensors, meta, err := nn.ReadSafetensors(filepath.Join(dir, OptimizerFile))
+	tensors, meta, err := weights.ReadSafetensors(filepath.Join(dir, OptimizerFile))
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}

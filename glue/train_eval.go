@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // Files a run writes in its output directory.
@@ -163,7 +164,7 @@ func (t *Trainer) openHistory() error {
 		}
 		return nil
 	}
-	return nn.WriteFileAtomic(path, keep)
+	return weights.WriteFileAtomic(path, keep)
 }
 
 // ReadHistory reads a history.jsonl file; a bad line is an error naming it.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // InstructTaskType is the PEFT task type of instruction-tuning adapters.
@@ -48,7 +48,7 @@ func (t *InstructTrainer) SaveCheckpoint() (string, error) {
 		}},
 		{Stage: "optimizer", Write: func(dir string) error {
 			tensors, meta := t.opt.State()
-			return nn.WriteSafetensors(filepath.Join(dir, glue.OptimizerFile), tensors, meta)
+			return weights.WriteSafetensors(filepath.Join(dir, glue.OptimizerFile), tensors, meta)
 		}},
 		{Stage: "state", Write: func(dir string) error { return writeJSON(dir, glue.TrainerStateFile, t.state) }},
 	})
@@ -119,7 +119,7 @@ func (t *InstructTrainer) restore(dir string) error {
 		return fmt.Errorf("llama: resume: %w", err)
 	}
 	path := filepath.Join(dir, glue.OptimizerFile)
-	tensors, meta, err := nn.ReadSafetensors(path)
+	tensors, meta, err := weights.ReadSafetensors(path)
 	if err != nil {
 		return fmt.Errorf("llama: resume: %w", err)
 	}
@@ -142,5 +142,5 @@ func writeJSON(dir, name string, v any) error {
 	if err != nil {
 		return fmt.Errorf("llama: %s: %w", name, err)
 	}
-	return nn.WriteFileAtomic(filepath.Join(dir, name), append(js, '\n'))
+	return weights.WriteFileAtomic(filepath.Join(dir, name), append(js, '\n'))
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
@@ -24,7 +26,7 @@ import (
 // one goroutine locked to its OS thread.
 type InstructTrainer struct {
 	cfg   InstructConfig
-	model *nn.LlamaForCausalLM
+	model *nnllama.ForCausalLM
 	lm    *loraplus.Model
 	opt   *loraplus.AdamW
 	sched loraplus.Schedule
@@ -61,7 +63,7 @@ type InstructResult struct {
 // NewInstructTrainer attaches adapters to model and builds the LoRA+ AdamW and the schedule; with cfg.Resume
 // set it restores a checkpoint (adapters, optimizer state, position, shuffling RNG). padID fills batches
 // (its label is data.IgnoreIndex and its mask 0, so any id in the vocabulary does).
-func NewInstructTrainer(model *nn.LlamaForCausalLM, cfg InstructConfig, train []data.Encoded, padID int) (*InstructTrainer, error) {
+func NewInstructTrainer(model *nnllama.ForCausalLM, cfg InstructConfig, train []data.Encoded, padID int) (*InstructTrainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -259,7 +261,7 @@ func InstructBatch(examples []data.Encoded, padID int) (ids, mask, labels *ts.Te
 
 // InstructLoss is the loss of a batch: the model's next-token cross-entropy on the positions whose label is
 // not data.IgnoreIndex (a scalar fp32 tensor), as LlamaForCausalLM computes it with labels.
-func InstructLoss(m *nn.LlamaForCausalLM, ids, mask, labels *ts.Tensor, train bool) *ts.Tensor {
+func InstructLoss(m *nnllama.ForCausalLM, ids, mask, labels *ts.Tensor, train bool) *ts.Tensor {
 	return m.CausalLMLoss(ids, mask, labels, train)
 }
 
@@ -310,8 +312,8 @@ func (t *InstructTrainer) checkpointedStep(ids, mask, labels *ts.Tensor, factor 
 	seed := nn.MixSeed(t.cfg.Seed, t.state.Step)
 	t.opt.ZeroGrad()
 	v, err := t.model.LossAndBackward(ids, mask, func(logits *ts.Tensor) *ts.Tensor {
-		return nn.LlamaCausalLMLoss(logits, labels)
-	}, nn.LlamaBackwardOptions{Train: true, Checkpoint: true, Reseed: func(layer int) error {
+		return nnllama.CausalLMLoss(logits, labels)
+	}, nnllama.BackwardOptions{Train: true, Checkpoint: true, Reseed: func(layer int) error {
 		return nn.ManualSeed(nn.MixSeed(seed, layer))
 	}})
 	if err != nil {

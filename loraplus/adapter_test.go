@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -31,7 +31,7 @@ func TestSaveAdapterWritesPEFTFiles(t *testing.T) {
 	assert.Equal(t, []any{"head"}, cfg["modules_to_save"])
 	assert.Equal(t, []any{"emb", "fc1", "fc2"}, cfg["target_modules"])
 
-	st, err := nn.OpenSafetensors(filepath.Join(dir, loraplus.AdapterWeightsFile))
+	st, err := weights.OpenSafetensors(filepath.Join(dir, loraplus.AdapterWeightsFile))
 	require.NoError(t, err)
 	defer st.Close()
 	assert.ElementsMatch(t, []string{

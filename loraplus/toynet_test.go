@@ -11,6 +11,7 @@ import (
 
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
@@ -118,8 +119,8 @@ func writeToyJob(t *testing.T, dir string, net *toyNet, m *loraplus.Model, ids, 
 			params = append(params, nn.NamedTensor{Name: p.Name, Tensor: p.Tensor})
 		}
 	}
-	require.NoError(t, nn.WriteSafetensors(filepath.Join(dir, "weights.safetensors"), params, nil))
-	require.NoError(t, nn.WriteSafetensors(filepath.Join(dir, "data.safetensors"),
+	require.NoError(t, weights.WriteSafetensors(filepath.Join(dir, "weights.safetensors"), params, nil))
+	require.NoError(t, weights.WriteSafetensors(filepath.Join(dir, "data.safetensors"),
 		[]nn.NamedTensor{{Name: "ids", Tensor: ids}, {Name: "target", Tensor: target}}, nil))
 }
 

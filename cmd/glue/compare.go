@@ -9,7 +9,7 @@ import (
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/loraplus/plot"
-	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // compareRun is one arm of -compare, written to compare.json.
@@ -84,5 +84,5 @@ func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return nn.WriteFileAtomic(path, append(data, '\n'))
+	return weights.WriteFileAtomic(path, append(data, '\n'))
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // repoRoot walks up from the package directory to the directory holding go.mod.
@@ -70,7 +70,7 @@ func readResult(t *testing.T, out string) llama.InstructResult {
 
 func readAdapter(t *testing.T, dir string) map[string][]float64 {
 	t.Helper()
-	tensors, _, err := nn.ReadSafetensors(filepath.Join(dir, loraplus.AdapterWeightsFile))
+	tensors, _, err := weights.ReadSafetensors(filepath.Join(dir, loraplus.AdapterWeightsFile))
 	require.NoError(t, err)
 	out := map[string][]float64{}
 	for k, v := range tensors {

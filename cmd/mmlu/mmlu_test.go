@@ -9,6 +9,9 @@ import (
 	"runtime"
 	"testing"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+	"github.com/loraplus-go/loraplus/nn/tokenizer"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -79,9 +82,9 @@ func TestAdapter(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	model := smolLM2(t)
-	lm, err := llama.Load(model, llama.Options{})
+	lm, err := nnllama.Load(model, nnllama.Options{})
 	require.NoError(t, err)
-	tok, err := llama.LoadTokenizer(model)
+	tok, err := tokenizer.Load(model)
 	require.NoError(t, err)
 	subjects, err := data.LoadMMLU(mmluDir(t), data.MMLUOptions{Split: "val", Subjects: []string{"marketing"}, Limit: 1})
 	require.NoError(t, err)
