@@ -271,3 +271,27 @@ func MaxAbsDiff(a, b []float64) float64 {
 	}
 	return m
 }
+
+// LoadClassifier builds a classifier from a model directory with load (gpt2.Load, roberta.Load), from the
+// default options changed by edit (nil for none).
+func LoadClassifier[M any](t *testing.T, load func(string, nn.ClassifierOptions) (M, error), dir string, edit func(*nn.ClassifierOptions)) M {
+	t.Helper()
+	o := nn.DefaultClassifierOptions()
+	if edit != nil {
+		edit(&o)
+	}
+	m, err := load(dir, o)
+	require.NoError(t, err)
+	return m
+}
+
+// TinyFixture writes the tiny random model of an architecture with hf_tiny.py make (every checkpoint layout
+// under dir/st, dir/sharded, dir/bin, dir/binsharded) and returns dir and the reference batch and logits
+// (ref.safetensors). It locks the test to its OS thread.
+func TinyFixture(t *testing.T, arch string) (string, map[string]*ts.Tensor) {
+	Lock(t)
+	dir := t.TempDir()
+	reftest.Run(t, "hf_tiny.py", "make", arch, dir)
+	ref, _ := ReadAll(t, filepath.Join(dir, "ref.safetensors"))
+	return dir, ref
+}

@@ -7,7 +7,6 @@ import (
 	"github.com/loraplus-go/loraplus/internal/nntest"
 	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/gpt2"
-	"github.com/loraplus-go/loraplus/nn/reftest"
 	"github.com/loraplus-go/loraplus/nn/weights"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,27 +14,12 @@ import (
 	"github.com/sugarme/gotch/ts"
 )
 
-// gpt2Load loads a tiny GPT-2 classifier directory written by hf_tiny.py.
-func gpt2Load(t *testing.T, dir string, edit func(*nn.ClassifierOptions)) *gpt2.ForSequenceClassification {
-	t.Helper()
-	o := nn.DefaultClassifierOptions()
-	if edit != nil {
-		edit(&o)
-	}
-	m, err := gpt2.Load(dir, o)
-	require.NoError(t, err)
-	return m
-}
-
 // A tiny random GPT2ForSequenceClassification saved by transformers loads from every checkpoint layout and gives
 // transformers' logits on a right-padded batch.
 func TestGPT2HFParity(t *testing.T) {
-	nntest.Lock(t)
-	dir := t.TempDir()
-	reftest.Run(t, "hf_tiny.py", "make", "gpt2", dir)
-	ref, _ := nntest.ReadAll(t, filepath.Join(dir, "ref.safetensors"))
+	dir, ref := nntest.TinyFixture(t, "gpt2")
 	ids, mask := ref["ids"], ref["mask"]
-	st := gpt2Load(t, filepath.Join(dir, "st"), nil)
+	st := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, "st"), nil)
 
 	t.Run("state dict names", func(t *testing.T) {
 		assert.Equal(t, nntest.StateNames(t, filepath.Join(dir, "st", weights.SafetensorsFile)), nntest.ParamNames(t, st))
@@ -44,7 +28,7 @@ func TestGPT2HFParity(t *testing.T) {
 	})
 	for _, layout := range []string{"st", "sharded", "bin", "binsharded"} {
 		t.Run("logits "+layout, func(t *testing.T) {
-			m := gpt2Load(t, filepath.Join(dir, layout), nil)
+			m := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, layout), nil)
 			require.NoError(t, m.CheckInputs(ids, mask))
 			got := nntest.EvalLogits(t, m, ids, mask)
 			assert.Equal(t, gotch.Float, got.DType())
@@ -56,7 +40,7 @@ func TestGPT2HFParity(t *testing.T) {
 	}
 	t.Run("last token from the mask without a pad id", func(t *testing.T) {
 		none := int64(-1)
-		m := gpt2Load(t, filepath.Join(dir, "st"), func(o *nn.ClassifierOptions) { o.PadTokenID = &none })
+		m := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, "st"), func(o *nn.ClassifierOptions) { o.PadTokenID = &none })
 		assert.Less(t, nntest.MaxDiff(nntest.EvalLogits(t, m, ids, mask), ref["logits"]), 1e-4)
 	})
 	for _, tc := range []struct {
@@ -64,26 +48,26 @@ func TestGPT2HFParity(t *testing.T) {
 		dt     gotch.DType
 	}{{"fp16", gotch.Half}, {"bf16", gotch.BFloat16}, {"bin16", gotch.Half}, {"binbf16", gotch.BFloat16}} {
 		t.Run("fp32 model from "+tc.layout, func(t *testing.T) {
-			nntest.CheckRounded(t, st, gpt2Load(t, filepath.Join(dir, tc.layout), nil), tc.dt)
+			nntest.CheckRounded(t, st, nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, tc.layout), nil), tc.dt)
 		})
 	}
 	t.Run("bf16 model", func(t *testing.T) {
-		m := gpt2Load(t, filepath.Join(dir, "st"), func(o *nn.ClassifierOptions) { o.DType = gotch.BFloat16 })
+		m := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, "st"), func(o *nn.ClassifierOptions) { o.DType = gotch.BFloat16 })
 		got := nntest.EvalLogits(t, m, ids, mask)
 		assert.Equal(t, gotch.Float, got.DType())
 		assert.Less(t, nntest.MaxDiff(got, ref["logits"]), 0.05)
 	})
 	t.Run("base model without head", func(t *testing.T) {
-		m := gpt2Load(t, filepath.Join(dir, "base"), nil)
+		m := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, "base"), nil)
 		for i, p := range nntest.Params(t, st.Transformer) {
 			q := nntest.Params(t, m.Transformer)[i]
 			require.True(t, nntest.SameBits(nntest.Values(p.Tensor), nntest.Values(q.Tensor)), p.Name)
 		}
 		w := nntest.Values(m.Score.Weight)
 		assert.InDelta(t, 0.02, nntest.Stddev(w), 0.006, "score initialised from N(0, initializer_range²)")
-		again := gpt2Load(t, filepath.Join(dir, "base"), nil)
+		again := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, "base"), nil)
 		assert.True(t, nntest.SameBits(w, nntest.Values(again.Score.Weight)), "same seed, same head")
-		other := gpt2Load(t, filepath.Join(dir, "base"), func(o *nn.ClassifierOptions) { o.Seed = 9 })
+		other := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, "base"), func(o *nn.ClassifierOptions) { o.Seed = 9 })
 		assert.False(t, nntest.SameBits(w, nntest.Values(other.Score.Weight)))
 	})
 	t.Run("key mismatch", func(t *testing.T) {
@@ -103,7 +87,7 @@ func TestGPT2HFParity(t *testing.T) {
 		assert.Greater(t, nntest.MaxDiff(a, e), 1e-6)
 	})
 	t.Run("LoRA+ step", func(t *testing.T) {
-		m := gpt2Load(t, filepath.Join(dir, "st"), nil)
+		m := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, "st"), nil)
 		c := &m.Transformer.Config
 		c.ResidPdrop, c.EmbdPdrop, c.AttnPdrop = 0, 0, 0
 		nntest.TrainStep(t, nntest.StepCase{Arch: "gpt2", Dir: dir, Model: m,

@@ -7,7 +7,6 @@ import (
 
 	"github.com/loraplus-go/loraplus/internal/nntest"
 	"github.com/loraplus-go/loraplus/nn"
-	"github.com/loraplus-go/loraplus/nn/reftest"
 	"github.com/loraplus-go/loraplus/nn/roberta"
 	"github.com/loraplus-go/loraplus/nn/weights"
 	"github.com/stretchr/testify/assert"
@@ -16,27 +15,12 @@ import (
 	"github.com/sugarme/gotch/ts"
 )
 
-// robertaLoad loads a tiny RoBERTa classifier directory written by hf_tiny.py.
-func robertaLoad(t *testing.T, dir string, edit func(*nn.ClassifierOptions)) *roberta.ForSequenceClassification {
-	t.Helper()
-	o := nn.DefaultClassifierOptions()
-	if edit != nil {
-		edit(&o)
-	}
-	m, err := roberta.Load(dir, o)
-	require.NoError(t, err)
-	return m
-}
-
 // A tiny random RobertaForSequenceClassification saved by transformers loads from every checkpoint layout and
 // gives transformers' logits on a right-padded batch.
 func TestRobertaHFParity(t *testing.T) {
-	nntest.Lock(t)
-	dir := t.TempDir()
-	reftest.Run(t, "hf_tiny.py", "make", "roberta", dir)
-	ref, _ := nntest.ReadAll(t, filepath.Join(dir, "ref.safetensors"))
+	dir, ref := nntest.TinyFixture(t, "roberta")
 	ids, mask := ref["ids"], ref["mask"]
-	st := robertaLoad(t, filepath.Join(dir, "st"), nil)
+	st := nntest.LoadClassifier(t, roberta.Load, filepath.Join(dir, "st"), nil)
 
 	t.Run("state dict names", func(t *testing.T) {
 		assert.Equal(t, nntest.StateNames(t, filepath.Join(dir, "st", weights.SafetensorsFile)), nntest.ParamNames(t, st))
@@ -45,7 +29,7 @@ func TestRobertaHFParity(t *testing.T) {
 	})
 	for _, layout := range []string{"st", "sharded", "bin", "binsharded"} {
 		t.Run("logits "+layout, func(t *testing.T) {
-			m := robertaLoad(t, filepath.Join(dir, layout), nil)
+			m := nntest.LoadClassifier(t, roberta.Load, filepath.Join(dir, layout), nil)
 			require.NoError(t, m.CheckInputs(ids, mask))
 			got := nntest.EvalLogits(t, m, ids, mask)
 			assert.Equal(t, gotch.Float, got.DType())
@@ -60,20 +44,20 @@ func TestRobertaHFParity(t *testing.T) {
 		dt     gotch.DType
 	}{{"fp16", gotch.Half}, {"bf16", gotch.BFloat16}, {"bin16", gotch.Half}, {"binbf16", gotch.BFloat16}} {
 		t.Run("fp32 model from "+tc.layout, func(t *testing.T) {
-			nntest.CheckRounded(t, st, robertaLoad(t, filepath.Join(dir, tc.layout), nil), tc.dt)
+			nntest.CheckRounded(t, st, nntest.LoadClassifier(t, roberta.Load, filepath.Join(dir, tc.layout), nil), tc.dt)
 		})
 	}
 	t.Run("bf16 model", func(t *testing.T) {
-		m := robertaLoad(t, filepath.Join(dir, "st"), func(o *nn.ClassifierOptions) { o.DType = gotch.BFloat16 })
+		m := nntest.LoadClassifier(t, roberta.Load, filepath.Join(dir, "st"), func(o *nn.ClassifierOptions) { o.DType = gotch.BFloat16 })
 		assert.Less(t, nntest.MaxDiff(nntest.EvalLogits(t, m, ids, mask), ref["logits"]), 0.05)
 	})
 	t.Run("base model without head", func(t *testing.T) {
-		m := robertaLoad(t, filepath.Join(dir, "base"), nil)
+		m := nntest.LoadClassifier(t, roberta.Load, filepath.Join(dir, "base"), nil)
 		nntest.SameParams(t, st.Roberta, m.Roberta, 0)
 		w := nntest.Values(m.Classifier.Dense.Weight)
 		assert.InDelta(t, 0.02, nntest.Stddev(w), 0.004, "dense initialised from N(0, initializer_range²)")
 		assert.Equal(t, make([]float64, 32), nntest.Values(m.Classifier.Dense.Bias))
-		again := robertaLoad(t, filepath.Join(dir, "base"), nil)
+		again := nntest.LoadClassifier(t, roberta.Load, filepath.Join(dir, "base"), nil)
 		assert.True(t, nntest.SameBits(w, nntest.Values(again.Classifier.Dense.Weight)), "same seed, same head")
 	})
 	t.Run("pooler, lm_head and gamma/beta keys", func(t *testing.T) {
@@ -81,7 +65,7 @@ func TestRobertaHFParity(t *testing.T) {
 		extra := map[string]*ts.Tensor{"roberta.pooler.dense.weight": nntest.F32([]int64{1}, []float32{1}),
 			"lm_head.bias": nntest.F32([]int64{1}, []float32{2}), "roberta.embeddings.position_ids": ts.MustOfSlice([]int64{0})}
 		hfAddTensors(t, d, extra)
-		nntest.SameParams(t, st, robertaLoad(t, d, nil), 0)
+		nntest.SameParams(t, st, nntest.LoadClassifier(t, roberta.Load, d, nil), 0)
 	})
 	t.Run("key mismatch", func(t *testing.T) {
 		bad := nntest.RenameKey(t, filepath.Join(dir, "st"), "roberta.encoder.layer.1.attention.self.value.bias",
@@ -102,7 +86,7 @@ func TestRobertaHFParity(t *testing.T) {
 		assert.Greater(t, nntest.MaxDiff(a, e), 1e-6)
 	})
 	t.Run("LoRA+ step", func(t *testing.T) {
-		m := robertaLoad(t, filepath.Join(dir, "st"), nil)
+		m := nntest.LoadClassifier(t, roberta.Load, filepath.Join(dir, "st"), nil)
 		c := &m.Roberta.Config
 		c.HiddenDropoutProb, c.AttentionProbsDropoutProb = 0, 0
 		nntest.TrainStep(t, nntest.StepCase{Arch: "roberta", Dir: dir, Model: m,
