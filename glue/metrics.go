@@ -3,6 +3,7 @@ package glue
 import (
 	"errors"
 	"fmt"
+
 	"github.com/loraplus-go/loraplus/loraplus/train"
 )
 

@@ -209,7 +209,7 @@ func (c *classify) logits(b *Batch, train bool) (logits, labels *ts.Tensor, err 
 	ids, mask := mk(b.IDs, r, cols), mk(b.Mask, r, cols)
 	defer ids.MustDrop()
 	defer mask.MustDrop()
-	if ch, ok := c.model.(inputChecker); ok {
+	if ch, ok := c.model.(nn.InputChecker); ok {
 		if err := ch.CheckInputs(ids, mask); err != nil {
 			return nil, nil, fmt.Errorf("batch does not fit the model: %w", err)
 		}
@@ -221,9 +221,4 @@ func (c *classify) logits(b *Batch, train bool) (logits, labels *ts.Tensor, err 
 			c.cfg.Task.NumLabels(), c.cfg.Task.Name)
 	}
 	return logits, mk(b.Labels, r), nil
-}
-
-// inputChecker is implemented by models that can validate a batch before Logits (vocabulary range, length).
-type inputChecker interface {
-	CheckInputs(ids, mask *ts.Tensor) error
 }

@@ -12,10 +12,11 @@ import (
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/llama/data"
 	"github.com/loraplus-go/loraplus/nn/reftest"
+	"github.com/loraplus-go/loraplus/nn/tokenizer"
 )
 
 func TestLoadInstructData(t *testing.T) {
-	tok, err := llama.LoadTokenizer(filepath.Join(reftest.Root(t), "..", "shared", "data", "tokenizers", "llama2"))
+	tok, err := tokenizer.Load(filepath.Join(reftest.Root(t), "..", "shared", "data", "tokenizers", "llama2"))
 	require.NoError(t, err, "the shared Llama-2 tokenizer")
 	write := func(t *testing.T, body string) string {
 		p := filepath.Join(t.TempDir(), "d.jsonl")

@@ -7,6 +7,10 @@ import (
 	"runtime"
 	"testing"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+	"github.com/loraplus-go/loraplus/nn/tokenizer"
+	"github.com/loraplus-go/loraplus/nn/weights"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
@@ -40,7 +44,7 @@ func TestInstructParity(t *testing.T) {
 	runtime.LockOSThread()
 	dir := t.TempDir()
 	tokDir := instructTiny(t, dir)
-	tok, err := llama.LoadTokenizer(tokDir)
+	tok, err := tokenizer.Load(tokDir)
 	require.NoError(t, err)
 	examples, rep, err := llama.LoadInstructData(instructSample(t), tok, llama.InstructDataOptions{MaxLen: 48, Limit: 4})
 	require.NoError(t, err)
@@ -52,10 +56,10 @@ func TestInstructParity(t *testing.T) {
 		assert.Positive(t, e.Trained())
 	}
 	ids, mask, labels := llama.InstructBatch(examples, 0)
-	require.NoError(t, nn.WriteSafetensors(filepath.Join(dir, "batch.safetensors"),
+	require.NoError(t, weights.WriteSafetensors(filepath.Join(dir, "batch.safetensors"),
 		[]nn.NamedTensor{{Name: "ids", Tensor: ids}, {Name: "mask", Tensor: mask}, {Name: "labels", Tensor: labels}}, nil))
 
-	m, err := llama.Load(filepath.Join(dir, "model"), llama.Options{})
+	m, err := nnllama.Load(filepath.Join(dir, "model"), nnllama.Options{})
 	require.NoError(t, err)
 	base := llama.InstructLoss(m, ids, mask, labels, false)
 	baseLoss := base.Float64Values(true)[0]
@@ -92,7 +96,7 @@ func TestInstructParity(t *testing.T) {
 	loss.MustDrop()
 	require.NoError(t, opt.Step(1))
 
-	ref, _, err := nn.ReadSafetensors(filepath.Join(dir, "out.safetensors"))
+	ref, _, err := weights.ReadSafetensors(filepath.Join(dir, "out.safetensors"))
 	require.NoError(t, err)
 	assert.InDelta(t, ref["base_loss"].Float64Values()[0], baseLoss, 1e-5, "masked loss without adapters")
 	assert.InDelta(t, ref["loss"].Float64Values()[0], lossV, 1e-5, "masked loss with adapters")

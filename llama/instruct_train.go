@@ -10,6 +10,7 @@ import (
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
 )
 
 // InstructTaskType is the PEFT task type of instruction-tuning adapters.
@@ -25,7 +26,7 @@ type InstructTrainer struct {
 // NewInstructTrainer attaches adapters to model and starts a training session; with cfg.Resume set it
 // restores a checkpoint. padID fills batches (its label is data.IgnoreIndex and its mask 0, so any id in the
 // vocabulary does).
-func NewInstructTrainer(model *nn.LlamaForCausalLM, cfg InstructConfig, examples []data.Encoded, padID int) (*InstructTrainer, error) {
+func NewInstructTrainer(model *nnllama.ForCausalLM, cfg InstructConfig, examples []data.Encoded, padID int) (*InstructTrainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -67,7 +68,7 @@ func NewInstructTrainer(model *nn.LlamaForCausalLM, cfg InstructConfig, examples
 // instruct is the instruction-tuning task of a training session.
 type instruct struct {
 	cfg   InstructConfig
-	model *nn.LlamaForCausalLM
+	model *nnllama.ForCausalLM
 	data  []data.Encoded
 	padID int
 }
@@ -101,8 +102,8 @@ func (c *instruct) Backward(b train.Batch) (train.Loss, error) {
 	}
 	if c.cfg.GradCheckpoint {
 		v, err := c.model.LossAndBackward(ids, mask, func(logits *ts.Tensor) *ts.Tensor {
-			return scale(nn.LlamaCausalLMLoss(logits, labels))
-		}, nn.LlamaBackwardOptions{Train: true, Checkpoint: true, Reseed: func(layer int) error {
+			return scale(nnllama.CausalLMLoss(logits, labels))
+		}, nnllama.BackwardOptions{Train: true, Checkpoint: true, Reseed: func(layer int) error {
 			return nn.ManualSeed(nn.MixSeed(b.Seed, layer))
 		}})
 		return train.Loss{Value: v / b.Scale, Tokens: tokens}, err
@@ -141,6 +142,6 @@ func InstructBatch(examples []data.Encoded, padID int) (ids, mask, labels *ts.Te
 
 // InstructLoss is the loss of a batch: the model's next-token cross-entropy on the positions whose label is
 // not data.IgnoreIndex (a scalar fp32 tensor), as LlamaForCausalLM computes it with labels.
-func InstructLoss(m *nn.LlamaForCausalLM, ids, mask, labels *ts.Tensor, train bool) *ts.Tensor {
+func InstructLoss(m *nnllama.ForCausalLM, ids, mask, labels *ts.Tensor, train bool) *ts.Tensor {
 	return m.CausalLMLoss(ids, mask, labels, train)
 }

@@ -3,8 +3,9 @@ package llama
 import (
 	"fmt"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+
 	"github.com/loraplus-go/loraplus/llama/data"
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/tokenizer"
 )
 
@@ -44,7 +45,7 @@ type MMLUResult struct {
 // MMLUChoiceIDs, MMLUChoiceLogits): the prediction is the choice whose token has the largest next-token logit
 // after "Answer:". It returns the report (per-subject, subcategory, category and averaged accuracies) and the
 // per-question results in prompt order.
-func EvalMMLU(lm *nn.LlamaForCausalLM, tok tokenizer.Tokenizer, subjects []data.SubjectData, o MMLUEvalOptions) (data.Report, []MMLUResult, error) {
+func EvalMMLU(lm *nnllama.ForCausalLM, tok tokenizer.Tokenizer, subjects []data.SubjectData, o MMLUEvalOptions) (data.Report, []MMLUResult, error) {
 	choices, err := MMLUChoiceIDs(tok)
 	if err != nil {
 		return data.Report{}, nil, err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
@@ -27,7 +29,7 @@ type MMLUBatchOptions struct {
 // MMLUChoiceLogits runs every prompt (token ids [T_i]) through lm with gradients off and returns, for each, the
 // next-token logits at its last token for the four choice ids: [N][4] fp32, in prompt order. Padded positions
 // take id 0 under a zero mask. Errors name the prompt whose ids are out of the vocabulary.
-func MMLUChoiceLogits(lm *nn.LlamaForCausalLM, prompts [][]int, choices [4]int, o MMLUBatchOptions) ([][4]float32, error) {
+func MMLUChoiceLogits(lm *nnllama.ForCausalLM, prompts [][]int, choices [4]int, o MMLUBatchOptions) ([][4]float32, error) {
 	vocab := lm.Model.Config.VocabSize
 	for _, c := range choices {
 		if c < 0 || c >= vocab {
@@ -103,7 +105,7 @@ func mmluPad(rows [][]int, padLeft bool) (ids, mask []int64, T int, last []int64
 // mmluBatchLogits scores one batch: the decoder runs on the padded rows, the head only on each row's last real
 // hidden state and only for the four choice tokens (in the model's dtype, cast to fp32 as LlamaForCausalLM.Logits
 // does).
-func mmluBatchLogits(lm *nn.LlamaForCausalLM, rows [][]int, choices [4]int, padLeft bool) ([][4]float32, error) {
+func mmluBatchLogits(lm *nnllama.ForCausalLM, rows [][]int, choices [4]int, padLeft bool) ([][4]float32, error) {
 	flatIDs, flatMask, T, last := mmluPad(rows, padLeft)
 	B := int64(len(rows))
 	shape := []int64{B, int64(T)}
@@ -111,7 +113,7 @@ func mmluBatchLogits(lm *nn.LlamaForCausalLM, rows [][]int, choices [4]int, padL
 	defer ids.MustDrop()
 	mask := ts.MustOfSlice(flatMask).MustView(shape, true)
 	defer mask.MustDrop()
-	if err := lm.Model.CheckInput(ids, mask); err != nil {
+	if err := lm.Model.CheckInputs(ids, mask); err != nil {
 		return nil, err
 	}
 	dev := lm.Model.Device()

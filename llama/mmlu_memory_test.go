@@ -7,22 +7,23 @@ import (
 	"runtime"
 	"testing"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/llama/data"
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/memtest"
 	"github.com/loraplus-go/loraplus/nn/tokenizer"
 )
 
 // tinyRandomLlama is a 2-layer Llama with the Llama-2 vocabulary, hidden size 32 and grouped-query attention,
 // initialised at random.
-func tinyRandomLlama(t *testing.T) *nn.LlamaForCausalLM {
-	cfg := nn.DefaultLlamaConfig()
+func tinyRandomLlama(t *testing.T) *nnllama.ForCausalLM {
+	cfg := nnllama.DefaultConfig()
 	cfg.HiddenSize, cfg.IntermediateSize, cfg.NumHiddenLayers = 32, 64, 2
 	cfg.NumAttentionHeads, cfg.NumKeyValueHeads = 4, 2
-	lm, err := nn.NewLlamaForCausalLM(&cfg, nn.LlamaOptions{RNG: rand.New(rand.NewPCG(1, 2))})
+	lm, err := nnllama.New(&cfg, nnllama.BuildOptions{RNG: rand.New(rand.NewPCG(1, 2))})
 	require.NoError(t, err)
 	return lm
 }

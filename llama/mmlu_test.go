@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -50,7 +52,7 @@ func TestMMLUChoiceIDs(t *testing.T) {
 		{"llama2", func() (*tokenizer.Pipeline, error) {
 			return tokenizer.LoadSentencePiece(mmluShared(t, "tokenizers", "llama2", "tokenizer.model"))
 		}, [4]int{319, 350, 315, 360}, [4]string{"▁A", "▁B", "▁C", "▁D"}, 2},
-		{"smollm2", func() (*tokenizer.Pipeline, error) { return llama.LoadTokenizer(llamaSmolLM2Path(t)) },
+		{"smollm2", func() (*tokenizer.Pipeline, error) { return tokenizer.Load(reftest.SmolLM2(t)) },
 			[4]int{330, 389, 340, 422}, [4]string{"ĠA", "ĠB", "ĠC", "ĠD"}, 1},
 	}
 	for _, tc := range tests {
@@ -123,7 +125,7 @@ func TestMMLUParity(t *testing.T) {
 		name string
 		ref  mmluRefRun
 	}{{"tied", ref.Tied}, {"untied", ref.Untied}} {
-		lm, err := llama.Load(filepath.Join(dir, variant.name), llama.Options{})
+		lm, err := nnllama.Load(filepath.Join(dir, variant.name), nnllama.Options{})
 		require.NoError(t, err)
 		for _, bo := range []llama.MMLUBatchOptions{{Batch: 1}, {Batch: 4}, {Batch: 4, PadLeft: true}, {Batch: 6, PadLeft: true}} {
 			got, err := llama.MMLUChoiceLogits(lm, rows, choices, bo)

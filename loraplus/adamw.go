@@ -5,8 +5,9 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/nn"
 )
 
 // AdamW is PyTorch's torch.optim.AdamW (decoupled weight decay, amsgrad off) with one learning rate and weight

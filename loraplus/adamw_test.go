@@ -4,11 +4,12 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // trainToy runs steps of AdamW on the toy model and returns the final values of every trainable tensor.
@@ -75,14 +76,14 @@ func TestResumeFromSavedState(t *testing.T) {
 	trainToy(t, mB, netB, optB, 0, 5, sched)
 	require.NoError(t, mB.SaveAdapter(filepath.Join(dir, "adapter"), loraplus.AdapterOptions{Optim: &oc}))
 	state, meta := optB.State()
-	require.NoError(t, nn.WriteSafetensors(filepath.Join(dir, "optimizer.safetensors"), state, meta))
+	require.NoError(t, weights.WriteSafetensors(filepath.Join(dir, "optimizer.safetensors"), state, meta))
 
 	netC := newToyNet(8)
 	mC, err := loraplus.LoadAdapter(netC, filepath.Join(dir, "adapter"))
 	require.NoError(t, err)
 	optC, err := mC.NewAdamW(oc)
 	require.NoError(t, err)
-	saved, savedMeta, err := nn.ReadSafetensors(filepath.Join(dir, "optimizer.safetensors"))
+	saved, savedMeta, err := weights.ReadSafetensors(filepath.Join(dir, "optimizer.safetensors"))
 	require.NoError(t, err)
 	require.NoError(t, optC.LoadState(saved, savedMeta))
 	assert.Equal(t, 5, optC.Steps())

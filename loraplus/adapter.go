@@ -10,8 +10,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // File names of an adapter directory, as PEFT writes them, plus the LoRA+ sidecar.
@@ -93,7 +95,7 @@ func (m *Model) SaveAdapter(dir string, o AdapterOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := nn.WriteSafetensors(filepath.Join(dir, AdapterWeightsFile), tensors,
+	if err := weights.WriteSafetensors(filepath.Join(dir, AdapterWeightsFile), tensors,
 		map[string]string{"format": "pt", "loraplus": string(metaJSON)}); err != nil {
 		return err
 	}
@@ -101,10 +103,10 @@ func (m *Model) SaveAdapter(dir string, o AdapterOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := nn.WriteFileAtomic(filepath.Join(dir, AdapterConfigFile), append(cfgJSON, '\n')); err != nil {
+	if err := weights.WriteFileAtomic(filepath.Join(dir, AdapterConfigFile), append(cfgJSON, '\n')); err != nil {
 		return err
 	}
-	return nn.WriteFileAtomic(filepath.Join(dir, LoRAPlusConfigFile), append(metaJSON, '\n'))
+	return weights.WriteFileAtomic(filepath.Join(dir, LoRAPlusConfigFile), append(metaJSON, '\n'))
 }
 
 func (m *Model) peftConfig(o AdapterOptions) PEFTConfig {
@@ -218,7 +220,7 @@ func LoadAdapter(model any, dir string) (*Model, error) {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	path := filepath.Join(dir, AdapterWeightsFile)
-	st, err := nn.OpenSafetensors(path)
+	st, err := weights.OpenSafetensors(path)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +284,7 @@ func LoadAdapter(model any, dir string) (*Model, error) {
 // adapter_model.safetensors written by SaveAdapter, e.g. to resume training: the model is already wrapped with the
 // same settings. Missing tensors and shape mismatches are errors naming them, found before anything is copied.
 func (m *Model) LoadTrainable(path string) error {
-	st, err := nn.OpenSafetensors(path)
+	st, err := weights.OpenSafetensors(path)
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 func TestSaveAdapterWritesPEFTFiles(t *testing.T) {
@@ -31,7 +32,7 @@ func TestSaveAdapterWritesPEFTFiles(t *testing.T) {
 	assert.Equal(t, []any{"head"}, cfg["modules_to_save"])
 	assert.Equal(t, []any{"emb", "fc1", "fc2"}, cfg["target_modules"])
 
-	st, err := nn.OpenSafetensors(filepath.Join(dir, loraplus.AdapterWeightsFile))
+	st, err := weights.OpenSafetensors(filepath.Join(dir, loraplus.AdapterWeightsFile))
 	require.NoError(t, err)
 	defer st.Close()
 	assert.ElementsMatch(t, []string{

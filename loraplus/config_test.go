@@ -4,10 +4,11 @@ import (
 	"math"
 	"testing"
 
-	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/nn"
 )
 
 func TestBadConfigIsAnError(t *testing.T) {

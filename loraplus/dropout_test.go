@@ -11,6 +11,7 @@ import (
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/reftest"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // TestDropoutPlacementMatchesPEFT pins where LoRA dropout sits: on the adapter's input, B(A(dropout(x))), as
@@ -22,7 +23,7 @@ func TestDropoutPlacementMatchesPEFT(t *testing.T) {
 	const seed = 1234
 	path := filepath.Join(t.TempDir(), "dropout.safetensors")
 	reftest.Run(t, "lora_dropout.py", path, "1234")
-	ref, _, err := nn.ReadSafetensors(path)
+	ref, _, err := weights.ReadSafetensors(path)
 	require.NoError(t, err)
 
 	m := &struct {

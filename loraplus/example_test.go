@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"runtime"
 
-	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch"
 	gnn "github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/nn"
 )
 
 // A two-layer regressor built with gotch's own nn package, finetuned with LoRA+.

@@ -4,11 +4,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/loraplus"
 )
 
 func TestGroupsFollowTheOfficialRule(t *testing.T) {

@@ -3,9 +3,10 @@ package loraplus_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn/memtest"
-	"github.com/stretchr/testify/require"
 )
 
 // A long training run keeps resident memory flat: after warm-up it may not grow by more than 5%. This catches

@@ -8,8 +8,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/nn"
 )
 
 // Kind says what a trainable tensor is.

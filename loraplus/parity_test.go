@@ -6,11 +6,13 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/reftest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // The forward of wrapped Linear, Conv1D and Embedding layers equals PEFT's on the same weights and input.
@@ -30,7 +32,7 @@ func TestForwardParityWithPEFT(t *testing.T) {
 			ids, target := toyData(7)
 			writeToyJob(t, dir, net, m, ids, target, map[string]any{})
 			reftest.Run(t, "lora_ref.py", "forward", dir)
-			ref, _, err := nn.ReadSafetensors(filepath.Join(dir, "out.safetensors"))
+			ref, _, err := weights.ReadSafetensors(filepath.Join(dir, "out.safetensors"))
 			require.NoError(t, err)
 			var d float64
 			nn.NoGrad(func() { d = maxAbsDiff(net.forward(ids, false), ref["y"]) })
@@ -96,7 +98,7 @@ func TestTrainingParityWithTorchAdamW(t *testing.T) {
 				losses[step] = loss.Float64Values(true)[0]
 			}
 
-			ref, meta, err := nn.ReadSafetensors(filepath.Join(dir, "out.safetensors"))
+			ref, meta, err := weights.ReadSafetensors(filepath.Join(dir, "out.safetensors"))
 			require.NoError(t, err)
 			got := map[string][]string{}
 			for _, g := range opt.Groups() {
@@ -155,7 +157,7 @@ func TestPEFTAdapterRoundTrip(t *testing.T) {
 		lm, err := loraplus.LoadAdapter(fresh, filepath.Join(dir, "adapter"))
 		require.NoError(t, err)
 		assert.Len(t, lm.Params, 2*len(toyTargets)+2, "LoRA factors plus head.weight and head.bias")
-		ref, _, err := nn.ReadSafetensors(filepath.Join(dir, "out.safetensors"))
+		ref, _, err := weights.ReadSafetensors(filepath.Join(dir, "out.safetensors"))
 		require.NoError(t, err)
 		var d float64
 		nn.NoGrad(func() { d = maxAbsDiff(fresh.forward(ids, false), ref["y"]) })
@@ -173,7 +175,7 @@ func TestPEFTAdapterRoundTrip(t *testing.T) {
 		oc := loraplus.DefaultOptimConfig(1e-4)
 		require.NoError(t, m.SaveAdapter(filepath.Join(dir, "adapter"), loraplus.AdapterOptions{Optim: &oc}))
 		reftest.Run(t, "lora_ref.py", "peft_load", dir)
-		ref, _, err := nn.ReadSafetensors(filepath.Join(dir, "out.safetensors"))
+		ref, _, err := weights.ReadSafetensors(filepath.Join(dir, "out.safetensors"))
 		require.NoError(t, err)
 		var d float64
 		nn.NoGrad(func() { d = maxAbsDiff(net.forward(ids, false), ref["y"]) })

@@ -9,11 +9,13 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/loraplus-go/loraplus/loraplus"
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // toyNet mirrors ToyNet of scripts/reference/lora_ref.py: every kind of layer and every LoRA+ group.
@@ -118,8 +120,8 @@ func writeToyJob(t *testing.T, dir string, net *toyNet, m *loraplus.Model, ids, 
 			params = append(params, nn.NamedTensor{Name: p.Name, Tensor: p.Tensor})
 		}
 	}
-	require.NoError(t, nn.WriteSafetensors(filepath.Join(dir, "weights.safetensors"), params, nil))
-	require.NoError(t, nn.WriteSafetensors(filepath.Join(dir, "data.safetensors"),
+	require.NoError(t, weights.WriteSafetensors(filepath.Join(dir, "weights.safetensors"), params, nil))
+	require.NoError(t, weights.WriteSafetensors(filepath.Join(dir, "data.safetensors"),
 		[]nn.NamedTensor{{Name: "ids", Tensor: ids}, {Name: "target", Tensor: target}}, nil))
 }
 

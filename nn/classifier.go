@@ -1,6 +1,9 @@
 package nn
 
-import "github.com/sugarme/gotch/ts"
+import (
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
 
 // SequenceClassifier is a model with a sequence-classification head (GPT-2's score, RoBERTa's classifier,
 // Llama's score), as Hugging Face's *ForSequenceClassification models.
@@ -11,4 +14,26 @@ type SequenceClassifier interface {
 	// Head returns the classification head's tensors under their checkpoint names (e.g. "score.weight");
 	// they train with the adapters (PEFT's modules_to_save).
 	Head() []NamedTensor
+}
+
+// ClassifierOptions choose how a sequence classifier is built from a Hugging Face model directory (gpt2.Load,
+// roberta.Load).
+type ClassifierOptions struct {
+	// NumLabels is the number of classes; 0 takes it from config.json (the size of id2label, 2 when absent).
+	NumLabels int
+	// DType is the dtype the model computes in: gotch.Float, gotch.Half, gotch.BFloat16 or gotch.Double.
+	// Checkpoint tensors are converted to it as they load.
+	DType gotch.DType
+	// Device holds the model.
+	Device gotch.Device
+	// PadTokenID, when set, replaces config.json's pad_token_id (GPT-2 checkpoints have none: the GLUE
+	// scripts use the eos token, 50256).
+	PadTokenID *int64
+	// Seed seeds the initialisation of a head the checkpoint does not have.
+	Seed uint64
+}
+
+// DefaultClassifierOptions builds an fp32 model on the CPU with the number of classes of config.json.
+func DefaultClassifierOptions() ClassifierOptions {
+	return ClassifierOptions{DType: gotch.Float, Device: gotch.CPU, Seed: 1}
 }

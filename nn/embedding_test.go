@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/internal/nntest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
@@ -15,8 +16,8 @@ const embV, embD = 10, 4
 
 // newTestEmbedding returns a random [V, d] fp32 table and its values.
 func newTestEmbedding(rng *rand.Rand) (*nn.Embedding, []float64) {
-	w := f32([]int64{embV, embD}, randF32(rng, embV*embD))
-	return nn.NewEmbedding(w), values(w)
+	w := nntest.F32([]int64{embV, embD}, nntest.RandF32(rng, embV*embD))
+	return nn.NewEmbedding(w), nntest.Values(w)
 }
 
 // testIDs is a [2, 3] batch of ids with a repeat.
@@ -46,7 +47,7 @@ func TestEmbeddingForward(t *testing.T) {
 	ids, idv := testIDs()
 	y := e.Forward(ids)
 	assert.Equal(t, []int64{2, 3, embD}, y.MustSize())
-	assert.Equal(t, embeddingRef(w, nil, nil, idv, 0, 0), values(y))
+	assert.Equal(t, embeddingRef(w, nil, nil, idv, 0, 0), nntest.Values(y))
 	assert.Equal(t, int64(-1), e.PaddingIdx)
 	require.Len(t, e.Params(), 1)
 	assert.Equal(t, "weight", e.Params()[0].Name)
@@ -65,7 +66,7 @@ func TestEmbeddingLoRA(t *testing.T) {
 			rng := rand.New(rand.NewPCG(22, 23))
 			e, w := newTestEmbedding(rng)
 			ids, idv := testIDs()
-			base := values(e.Forward(ids))
+			base := nntest.Values(e.Forward(ids))
 			require.NoError(t, e.AddLoRA(tc.cfg, rng))
 			l := e.Adapter()
 			require.NotNil(t, l)
@@ -78,29 +79,29 @@ func TestEmbeddingLoRA(t *testing.T) {
 			assert.True(t, l.B.MustRequiresGrad())
 
 			// PEFT's embedding init: A = 0, B ~ N(0, 1) by default, the other way round for a-zero.
-			zero, rnd := values(l.A), values(l.B)
+			zero, rnd := nntest.Values(l.A), nntest.Values(l.B)
 			if tc.cfg.Init == nn.InitAZero {
 				zero, rnd = rnd, zero
 			}
 			assert.Equal(t, make([]float64, len(zero)), zero)
 			assert.NotContains(t, rnd, 0.0)
-			assert.Equal(t, base, values(e.Forward(ids)), "starts exactly at the base")
+			assert.Equal(t, base, nntest.Values(e.Forward(ids)), "starts exactly at the base")
 
 			setRandomAdapter(rng, l)
-			want := embeddingRef(w, values(l.A), values(l.B), idv, r, tc.cfg.Scale())
+			want := embeddingRef(w, nntest.Values(l.A), nntest.Values(l.B), idv, r, tc.cfg.Scale())
 			got := e.Forward(ids)
 			assert.Equal(t, []int64{2, 3, embD}, got.MustSize())
-			requireClose(t, want, values(got), 1e-5)
+			nntest.RequireClose(t, want, nntest.Values(got), 1e-5)
 
 			// Merge and Unmerge.
 			require.NoError(t, e.Merge())
 			assert.True(t, e.Merged())
-			requireClose(t, want, values(e.Forward(ids)), 1e-5, "merged")
+			nntest.RequireClose(t, want, nntest.Values(e.Forward(ids)), 1e-5, "merged")
 			assert.ErrorContains(t, e.Merge(), "already merged")
 			require.NoError(t, e.Unmerge())
 			assert.False(t, e.Merged())
-			requireClose(t, w, values(e.Weight), 1e-6, "table restored")
-			requireClose(t, want, values(e.Forward(ids)), 1e-5, "unmerged")
+			nntest.RequireClose(t, w, nntest.Values(e.Weight), 1e-6, "table restored")
+			nntest.RequireClose(t, want, nntest.Values(e.Forward(ids)), 1e-5, "unmerged")
 			assert.ErrorContains(t, e.Unmerge(), "not merged")
 		})
 	}
@@ -121,16 +122,16 @@ func TestEmbeddingBF16BaseFP32Adapter(t *testing.T) {
 	rng := rand.New(rand.NewPCG(26, 27))
 	e, w := newTestEmbedding(rng)
 	e.Weight = e.Weight.MustTotype(gotch.BFloat16, true)
-	w = values(e.Weight)
+	w = nntest.Values(e.Weight)
 	require.NoError(t, e.AddLoRA(nn.LoRAConfig{Rank: 2, Alpha: 2}, rng))
 	assert.Equal(t, gotch.Float, e.LoRA.A.DType())
 	setRandomAdapter(rng, e.LoRA)
 	ids, idv := testIDs()
-	want := embeddingRef(w, values(e.LoRA.A), values(e.LoRA.B), idv, 2, 1)
+	want := embeddingRef(w, nntest.Values(e.LoRA.A), nntest.Values(e.LoRA.B), idv, 2, 1)
 	y := e.Forward(ids)
 	assert.Equal(t, gotch.BFloat16, y.DType())
-	requireClose(t, want, values(y), 0.03)
+	nntest.RequireClose(t, want, nntest.Values(y), 0.03)
 	require.NoError(t, e.Merge())
 	assert.Equal(t, gotch.BFloat16, e.Weight.DType())
-	requireClose(t, want, values(e.Forward(ids)), 0.03)
+	nntest.RequireClose(t, want, nntest.Values(e.Forward(ids)), 0.03)
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/internal/nntest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
@@ -24,9 +25,9 @@ func TestFromGotch(t *testing.T) {
 			cfg := gnn.DefaultLinearConfig()
 			cfg.Bias = tc.bias
 			g := gnn.NewLinear(vs.Root(), tc.in, tc.out, cfg)
-			rng := newRNG(30)
-			x := f32([]int64{2, 3, tc.in}, randF32(rng, int(6*tc.in)))
-			want := values(g.Forward(x))
+			rng := nntest.NewRNG(30)
+			x := nntest.F32([]int64{2, 3, tc.in}, nntest.RandF32(rng, int(6*tc.in)))
+			want := nntest.Values(g.Forward(x))
 
 			l := nn.FromGotch(g)
 			in, out := l.Dims()
@@ -36,17 +37,17 @@ func TestFromGotch(t *testing.T) {
 			assert.False(t, l.Weight.MustRequiresGrad(), "frozen alias")
 			y := l.Forward(x, false)
 			assert.Equal(t, []int64{2, 3, tc.out}, y.MustSize())
-			requireClose(t, want, values(y), 1e-6)
+			nntest.RequireClose(t, want, nntest.Values(y), 1e-6)
 
 			// A fresh adapter leaves the output alone; merging it writes through to the shared gotch storage.
 			require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 2, Alpha: 2}, rng))
-			requireClose(t, want, values(l.Forward(x, false)), 1e-6)
+			nntest.RequireClose(t, want, nntest.Values(l.Forward(x, false)), 1e-6)
 			setRandomAdapter(rng, l.LoRA)
-			adapted := values(l.Forward(x, false))
+			adapted := nntest.Values(l.Forward(x, false))
 			require.NoError(t, l.Merge())
-			requireClose(t, adapted, values(g.Forward(x)), 1e-5, "gotch layer sees the merged weight")
+			nntest.RequireClose(t, adapted, nntest.Values(g.Forward(x)), 1e-5, "gotch layer sees the merged weight")
 			require.NoError(t, l.Unmerge())
-			requireClose(t, want, values(g.Forward(x)), 1e-5)
+			nntest.RequireClose(t, want, nntest.Values(g.Forward(x)), 1e-5)
 		})
 	}
 }

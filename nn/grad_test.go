@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/internal/nntest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
@@ -62,9 +63,9 @@ func TestNoGradRestoresAfterPanic(t *testing.T) {
 func TestNoGradForward(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	l := nn.NewLinear(f32([]int64{2, 3}, []float32{1, 2, 3, 4, 5, 6}), nil)
-	require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 1, Alpha: 1}, newRNG(1)))
-	x := f32([]int64{1, 3}, []float32{1, 1, 1})
+	l := nn.NewLinear(nntest.F32([]int64{2, 3}, []float32{1, 2, 3, 4, 5, 6}), nil)
+	require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 1, Alpha: 1}, nntest.NewRNG(1)))
+	x := nntest.F32([]int64{1, 3}, []float32{1, 1, 1})
 	nn.NoGrad(func() { assert.False(t, l.Forward(x, false).MustRequiresGrad()) })
 	assert.True(t, l.Forward(x, false).MustRequiresGrad())
 }

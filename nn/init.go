@@ -13,7 +13,7 @@ import (
 
 // Uniform returns a tensor of the given shape with values drawn from U(lo, hi).
 func Uniform(rng *rand.Rand, shape []int64, lo, hi float64, dev gotch.Device) *ts.Tensor {
-	v := make([]float32, numel(shape))
+	v := make([]float32, Numel(shape))
 	for i := range v {
 		v[i] = float32(lo + (hi-lo)*rng.Float64())
 	}
@@ -22,7 +22,7 @@ func Uniform(rng *rand.Rand, shape []int64, lo, hi float64, dev gotch.Device) *t
 
 // Normal returns a tensor of the given shape with values drawn from N(mean, std²).
 func Normal(rng *rand.Rand, shape []int64, mean, std float64, dev gotch.Device) *ts.Tensor {
-	v := make([]float32, numel(shape))
+	v := make([]float32, Numel(shape))
 	for i := range v {
 		v[i] = float32(mean + std*rng.NormFloat64())
 	}
@@ -50,7 +50,8 @@ func fromFloat32(v []float32, shape []int64, dev gotch.Device) *ts.Tensor {
 	return t
 }
 
-func numel(shape []int64) int64 {
+// Numel returns the number of elements of a tensor of the given shape.
+func Numel(shape []int64) int64 {
 	n := int64(1)
 	for _, d := range shape {
 		n *= d

@@ -5,6 +5,11 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/loraplus-go/loraplus/nn/gpt2"
+	"github.com/loraplus-go/loraplus/nn/internal/nntest"
+	"github.com/loraplus-go/loraplus/nn/llama"
+	"github.com/loraplus-go/loraplus/nn/roberta"
+
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
@@ -30,19 +35,19 @@ func TestPrunedLastLayerEqualsFullForward(t *testing.T) {
 		{"left padding", i64(shape, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1)},
 	}
 
-	cfg := nn.DefaultLlamaConfig()
+	cfg := llama.DefaultConfig()
 	cfg.VocabSize, cfg.HiddenSize, cfg.IntermediateSize, cfg.NumHiddenLayers = 12, 16, 24, 2
 	cfg.NumAttentionHeads, cfg.NumKeyValueHeads = 4, 2
-	lm, err := nn.NewLlamaModel(&cfg, nn.LlamaOptions{RNG: rand.New(rand.NewPCG(5, 6))})
+	lm, err := llama.NewModel(&cfg, llama.BuildOptions{RNG: rand.New(rand.NewPCG(5, 6))})
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, l := range lm.Layers {
 		require.NoError(t, l.SelfAttn.QProj.AddLoRA(nn.LoRAConfig{Rank: 2, Alpha: 4, Init: nn.InitAZero}, rng))
 	}
 
-	rc := nn.DefaultRobertaConfig()
+	rc := roberta.DefaultConfig()
 	rc.VocabSize, rc.HiddenSize, rc.NumHiddenLayers, rc.NumAttentionHeads, rc.IntermediateSize = 12, 16, 2, 4, 24
-	rm, err := nn.NewRobertaModel(rc, gotch.Float, gotch.CPU)
+	rm, err := roberta.NewModel(rc, gotch.Float, gotch.CPU)
 	require.NoError(t, err)
 	params, err := nn.Parameters(rm)
 	require.NoError(t, err)
@@ -50,9 +55,9 @@ func TestPrunedLastLayerEqualsFullForward(t *testing.T) {
 		p.Tensor.MustNormal_(0, 0.5)
 	}
 
-	gc := nn.DefaultGPT2Config()
+	gc := gpt2.DefaultConfig()
 	gc.VocabSize, gc.NPositions, gc.NEmbd, gc.NLayer, gc.NHead = 12, 8, 16, 2, 4
-	gm, err := nn.NewGPT2Model(gc, gotch.Float, gotch.CPU)
+	gm, err := gpt2.NewModel(gc, gotch.Float, gotch.CPU)
 	require.NoError(t, err)
 	params, err = nn.Parameters(gm)
 	require.NoError(t, err)
@@ -69,20 +74,20 @@ func TestPrunedLastLayerEqualsFullForward(t *testing.T) {
 				at := full.MustGather(1, idx, false, true)
 				got := lm.ForwardAt(ids, tc.mask, pos, false)
 				require.Equal(t, []int64{2, 1, 16}, got.MustSize())
-				require.Less(t, maxAbsDiff(got.MustReshape([]int64{-1}, true).Float64Values(true), at.MustReshape([]int64{-1}, true).Float64Values(true)), 1e-6, "llama")
+				require.Less(t, nntest.MaxAbsDiff(got.MustReshape([]int64{-1}, true).Float64Values(true), at.MustReshape([]int64{-1}, true).Float64Values(true)), 1e-6, "llama")
 
 				full = rm.Forward(ids, tc.mask, false)
 				first := full.MustNarrow(1, 0, 1, true)
 				got = rm.ForwardFirst(ids, tc.mask, false)
 				require.Equal(t, []int64{2, 1, 16}, got.MustSize())
-				require.Less(t, maxAbsDiff(got.MustReshape([]int64{-1}, true).Float64Values(true), first.MustReshape([]int64{-1}, true).Float64Values(true)), 1e-6, "roberta")
+				require.Less(t, nntest.MaxAbsDiff(got.MustReshape([]int64{-1}, true).Float64Values(true), first.MustReshape([]int64{-1}, true).Float64Values(true)), 1e-6, "roberta")
 
 				full = gm.Forward(ids, tc.mask, false)
 				idx = pos.MustView([]int64{2, 1, 1}, false).MustExpand([]int64{2, 1, 16}, false, true)
 				at = full.MustGather(1, idx, false, true)
 				got = gm.ForwardAt(ids, tc.mask, pos, false)
 				require.Equal(t, []int64{2, 1, 16}, got.MustSize())
-				require.Less(t, maxAbsDiff(got.MustReshape([]int64{-1}, true).Float64Values(true), at.MustReshape([]int64{-1}, true).Float64Values(true)), 1e-6, "gpt2")
+				require.Less(t, nntest.MaxAbsDiff(got.MustReshape([]int64{-1}, true).Float64Values(true), at.MustReshape([]int64{-1}, true).Float64Values(true)), 1e-6, "gpt2")
 			})
 		})
 	}

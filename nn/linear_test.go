@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/internal/nntest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
@@ -34,26 +35,26 @@ func newTestLinear(rng *rand.Rand, c linearCase) (*nn.Linear, []float64, []float
 	if c.transposed {
 		wShape = []int64{int64(c.in), int64(c.out)}
 	}
-	w := randF32(rng, c.in*c.out)
+	w := nntest.RandF32(rng, c.in*c.out)
 	var bt *ts.Tensor
 	var b []float64
 	if c.bias {
-		bv := randF32(rng, c.out)
-		bt = f32([]int64{int64(c.out)}, bv)
-		b = values(bt)
+		bv := nntest.RandF32(rng, c.out)
+		bt = nntest.F32([]int64{int64(c.out)}, bv)
+		b = nntest.Values(bt)
 	}
-	wt := f32(wShape, w)
+	wt := nntest.F32(wShape, w)
 	if c.transposed {
-		return nn.NewConv1D(wt, bt), values(wt), b
+		return nn.NewConv1D(wt, bt), nntest.Values(wt), b
 	}
-	return nn.NewLinear(wt, bt), values(wt), b
+	return nn.NewLinear(wt, bt), nntest.Values(wt), b
 }
 
 // setRandomAdapter replaces both factors of l's adapter with random values, so that the update is non-zero.
 func setRandomAdapter(rng *rand.Rand, l *nn.LoRA) {
 	a, b := l.A.MustSize(), l.B.MustSize()
-	l.A = f32(a, randF32(rng, int(a[0]*a[1]))).MustSetRequiresGrad(true, true)
-	l.B = f32(b, randF32(rng, int(b[0]*b[1]))).MustSetRequiresGrad(true, true)
+	l.A = nntest.F32(a, nntest.RandF32(rng, int(a[0]*a[1]))).MustSetRequiresGrad(true, true)
+	l.B = nntest.F32(b, nntest.RandF32(rng, int(b[0]*b[1]))).MustSetRequiresGrad(true, true)
 }
 
 // loraRef computes s·B·A·x for rows of x [rows, in], A [r, in], B [out, r].
@@ -83,11 +84,11 @@ func TestLinearForward(t *testing.T) {
 			l, w, b := newTestLinear(rng, c)
 			in, out := l.Dims()
 			assert.Equal(t, []int64{int64(c.in), int64(c.out)}, []int64{in, out})
-			xv := randF32(rng, 2*3*c.in)
-			x := f32([]int64{2, 3, int64(c.in)}, xv)
+			xv := nntest.RandF32(rng, 2*3*c.in)
+			x := nntest.F32([]int64{2, 3, int64(c.in)}, xv)
 			y := l.Forward(x, false)
 			assert.Equal(t, []int64{2, 3, int64(c.out)}, y.MustSize())
-			requireClose(t, linearRef(values(x), w, b, c.in, c.out, c.transposed), values(y), 1e-5)
+			nntest.RequireClose(t, nntest.LinearRef(nntest.Values(x), w, b, c.in, c.out, c.transposed), nntest.Values(y), 1e-5)
 
 			names := []string{}
 			for _, p := range l.Params() {
@@ -120,14 +121,14 @@ func TestLinearLoRAForward(t *testing.T) {
 				assert.Equal(t, []int64{int64(c.out), int64(cfg.Rank)}, l.LoRA.B.MustSize())
 				setRandomAdapter(rng, l.LoRA)
 
-				x := f32([]int64{4, int64(c.in)}, randF32(rng, 4*c.in))
-				want := linearRef(values(x), w, b, c.in, c.out, c.transposed)
-				upd := loraRef(values(x), values(l.LoRA.A), values(l.LoRA.B), c.in, c.out, cfg.Rank, cfg.Scale())
+				x := nntest.F32([]int64{4, int64(c.in)}, nntest.RandF32(rng, 4*c.in))
+				want := nntest.LinearRef(nntest.Values(x), w, b, c.in, c.out, c.transposed)
+				upd := loraRef(nntest.Values(x), nntest.Values(l.LoRA.A), nntest.Values(l.LoRA.B), c.in, c.out, cfg.Rank, cfg.Scale())
 				for i := range want {
 					want[i] += upd[i]
 				}
-				requireClose(t, want, values(l.Forward(x, false)), 1e-5)
-				requireClose(t, want, values(l.Forward(x, true)), 1e-5, "dropout 0 in training")
+				nntest.RequireClose(t, want, nntest.Values(l.Forward(x, false)), 1e-5)
+				nntest.RequireClose(t, want, nntest.Values(l.Forward(x, true)), 1e-5, "dropout 0 in training")
 				assert.Contains(t, l.String(), "LoRA r=")
 			})
 		}
@@ -141,12 +142,12 @@ func TestLinearLoRAStartsAtBase(t *testing.T) {
 			t.Run(c.name+" "+init.String(), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(5, 6))
 				l, _, _ := newTestLinear(rng, c)
-				x := f32([]int64{3, int64(c.in)}, randF32(rng, 3*c.in))
-				base := values(l.Forward(x, false))
+				x := nntest.F32([]int64{3, int64(c.in)}, nntest.RandF32(rng, 3*c.in))
+				base := nntest.Values(l.Forward(x, false))
 				require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 4, Alpha: 8, Init: init}, rng))
-				assert.Equal(t, base, values(l.Forward(x, false)))
+				assert.Equal(t, base, nntest.Values(l.Forward(x, false)))
 
-				a, b := values(l.LoRA.A), values(l.LoRA.B)
+				a, b := nntest.Values(l.LoRA.A), nntest.Values(l.LoRA.B)
 				zero, rnd := b, a
 				if init == nn.InitAZero {
 					zero, rnd = a, b
@@ -177,9 +178,9 @@ func TestLinearLoRAInitDistribution(t *testing.T) {
 				assert.True(t, f.MustRequiresGrad())
 				assert.True(t, f.MustIsLeaf(false))
 			}
-			v := values(l.LoRA.A)
+			v := nntest.Values(l.LoRA.A)
 			if tc.init == nn.InitAZero {
-				v = values(l.LoRA.B)
+				v = nntest.Values(l.LoRA.B)
 			}
 			require.Len(t, v, tc.count)
 			bound := 1 / math.Sqrt(float64(tc.fanIn))
@@ -204,7 +205,7 @@ func TestLinearLoRASeeded(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 0))
 		l, _, _ := newTestLinear(rng, c)
 		require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 2, Alpha: 2}, rng))
-		return values(l.LoRA.A)
+		return nntest.Values(l.LoRA.A)
 	}
 	assert.Equal(t, draw(11), draw(11))
 	assert.NotEqual(t, draw(11), draw(12))
@@ -217,20 +218,20 @@ func TestLinearMergeUnmerge(t *testing.T) {
 			l, w0, _ := newTestLinear(rng, c)
 			require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 3, Alpha: 6, Dropout: 0.3}, rng))
 			setRandomAdapter(rng, l.LoRA)
-			x := f32([]int64{2, 5, int64(c.in)}, randF32(rng, 10*c.in))
-			unmerged := values(l.Forward(x, false))
+			x := nntest.F32([]int64{2, 5, int64(c.in)}, nntest.RandF32(rng, 10*c.in))
+			unmerged := nntest.Values(l.Forward(x, false))
 
 			assert.False(t, l.Merged())
 			require.NoError(t, l.Merge())
 			assert.True(t, l.Merged())
-			requireClose(t, unmerged, values(l.Forward(x, false)), 1e-5, "merged forward")
+			nntest.RequireClose(t, unmerged, nntest.Values(l.Forward(x, false)), 1e-5, "merged forward")
 			assert.False(t, l.Weight.MustRequiresGrad(), "the merged weight stays frozen")
 			assert.ErrorContains(t, l.Merge(), "already merged")
 
 			require.NoError(t, l.Unmerge())
 			assert.False(t, l.Merged())
-			requireClose(t, w0, values(l.Weight), 1e-6, "weight restored")
-			requireClose(t, unmerged, values(l.Forward(x, false)), 1e-5, "unmerged forward")
+			nntest.RequireClose(t, w0, nntest.Values(l.Weight), 1e-6, "weight restored")
+			nntest.RequireClose(t, unmerged, nntest.Values(l.Forward(x, false)), 1e-5, "unmerged forward")
 			assert.ErrorContains(t, l.Unmerge(), "not merged")
 		})
 	}
@@ -247,28 +248,28 @@ func TestLinearErrors(t *testing.T) {
 	first := l.LoRA
 	assert.ErrorContains(t, l.AddLoRA(nn.LoRAConfig{Rank: 2, Alpha: 1}, rng), "already has a LoRA adapter")
 	assert.Same(t, first, l.LoRA)
-	assert.Equal(t, w0, values(l.Weight), "failed calls leave the weight alone")
+	assert.Equal(t, w0, nntest.Values(l.Weight), "failed calls leave the weight alone")
 }
 
 // Dropout acts on the adapter's input, only when training: with p = 0.5 each input element is zeroed or doubled.
 func TestLinearLoRADropout(t *testing.T) {
 	const n = 20000
 	// y = 3·x + s·B·A·dropout(x) with x = 1, A = B = 1, s = 1: 4 without dropout, 3 or 5 with.
-	l := nn.NewLinear(f32([]int64{1, 1}, []float32{3}), nil)
+	l := nn.NewLinear(nntest.F32([]int64{1, 1}, []float32{3}), nil)
 	require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 1, Alpha: 1, Dropout: 0.5}, rand.New(rand.NewPCG(1, 2))))
-	l.LoRA.A = f32([]int64{1, 1}, []float32{1})
-	l.LoRA.B = f32([]int64{1, 1}, []float32{1})
+	l.LoRA.A = nntest.F32([]int64{1, 1}, []float32{1})
+	l.LoRA.B = nntest.F32([]int64{1, 1}, []float32{1})
 	ones := make([]float32, n)
 	for i := range ones {
 		ones[i] = 1
 	}
-	x := f32([]int64{n, 1}, ones)
+	x := nntest.F32([]int64{n, 1}, ones)
 
-	for _, v := range values(l.Forward(x, false)) {
+	for _, v := range nntest.Values(l.Forward(x, false)) {
 		require.Equal(t, 4.0, v, "no dropout in eval mode")
 	}
 	counts := map[float64]int{}
-	for _, v := range values(l.Forward(x, true)) {
+	for _, v := range nntest.Values(l.Forward(x, true)) {
 		counts[v]++
 	}
 	require.Len(t, counts, 2, "values %v", counts)
@@ -276,7 +277,7 @@ func TestLinearLoRADropout(t *testing.T) {
 	assert.InDelta(t, 0.5, float64(counts[5])/n, 0.02, "kept fraction, scaled by 1/(1-p)")
 
 	require.NoError(t, l.Merge())
-	for _, v := range values(l.Forward(x, true)) {
+	for _, v := range nntest.Values(l.Forward(x, true)) {
 		require.Equal(t, 4.0, v, "a merged adapter has no dropout")
 	}
 }
@@ -296,22 +297,22 @@ func TestLinearBF16BaseFP32Adapter(t *testing.T) {
 			assert.Equal(t, gotch.Float, l.LoRA.B.DType())
 			setRandomAdapter(rng, l.LoRA)
 
-			x := f32([]int64{3, int64(c.in)}, randF32(rng, 3*c.in)).MustTotype(gotch.BFloat16, true)
-			want := linearRef(values(x), w, b, c.in, c.out, c.transposed)
-			upd := loraRef(values(x), values(l.LoRA.A), values(l.LoRA.B), c.in, c.out, 2, 1)
+			x := nntest.F32([]int64{3, int64(c.in)}, nntest.RandF32(rng, 3*c.in)).MustTotype(gotch.BFloat16, true)
+			want := nntest.LinearRef(nntest.Values(x), w, b, c.in, c.out, c.transposed)
+			upd := loraRef(nntest.Values(x), nntest.Values(l.LoRA.A), nntest.Values(l.LoRA.B), c.in, c.out, 2, 1)
 			for i := range want {
 				want[i] += upd[i]
 			}
 			for _, train := range []bool{false, true} {
 				y := l.Forward(x, train)
 				assert.Equal(t, gotch.BFloat16, y.DType())
-				requireClose(t, want, values(y), 0.03)
+				nntest.RequireClose(t, want, nntest.Values(y), 0.03)
 			}
 			require.NoError(t, l.Merge())
 			assert.Equal(t, gotch.BFloat16, l.Weight.DType())
 			y := l.Forward(x, false)
 			assert.Equal(t, gotch.BFloat16, y.DType())
-			requireClose(t, want, values(y), 0.03)
+			nntest.RequireClose(t, want, nntest.Values(y), 0.03)
 		})
 	}
 }
@@ -323,14 +324,14 @@ func TestLinearLoRAGradients(t *testing.T) {
 	l, _, _ := newTestLinear(rng, c)
 	require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 2, Alpha: 2}, rng))
 	setRandomAdapter(rng, l.LoRA)
-	x := f32([]int64{5, 4}, randF32(rng, 20))
+	x := nntest.F32([]int64{5, 4}, nntest.RandF32(rng, 20))
 	loss := l.Forward(x, false).MustSum(gotch.Float, true)
 	loss.MustBackward()
 	ga, gb := l.LoRA.A.MustGrad(false), l.LoRA.B.MustGrad(false)
 	assert.Equal(t, []int64{2, 4}, ga.MustSize())
 	assert.Equal(t, []int64{3, 2}, gb.MustSize())
-	assert.NotEqual(t, make([]float64, 8), values(ga))
-	assert.NotEqual(t, make([]float64, 6), values(gb))
+	assert.NotEqual(t, make([]float64, 8), nntest.Values(ga))
+	assert.NotEqual(t, make([]float64, 6), nntest.Values(gb))
 	assert.False(t, l.Weight.MustRequiresGrad())
 	assert.False(t, l.Weight.MustGrad(false).MustDefined())
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/llama/data"
+	"github.com/loraplus-go/loraplus/nn/tokenizer"
 )
 
 // PromptFile is the fixed set of MMLU prompts both stacks score, as token ids, so that tokenization is outside
@@ -28,7 +28,7 @@ func BuildPrompts(root, ggufPath string, n, shots int) (*PromptFile, error) {
 	if len(subjects) < n {
 		return nil, fmt.Errorf("%s: %d subjects, %d prompts requested", root, len(subjects), n)
 	}
-	tok, err := llama.LoadTokenizer(ggufPath)
+	tok, err := tokenizer.Load(ggufPath)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/gpt2"
+	"github.com/loraplus-go/loraplus/nn/roberta"
 )
 
 // randomize draws every weight matrix of model from N(0, 0.02²) in place, as transformers initialises a new
@@ -63,11 +65,11 @@ func classifierWorkload(model nn.SequenceClassifier, targets []string, o WorkerO
 // gpt2Workload is GPT2ForSequenceClassification of the GPT-2-small shape (12 layers, hidden 768, 12 heads, vocab
 // 50257), dropout 0, LoRA on c_attn, c_proj and c_fc, score trained.
 func gpt2Workload(o WorkerOptions) (*workload, error) {
-	cfg := nn.DefaultGPT2Config()
+	cfg := gpt2.DefaultConfig()
 	cfg.ResidPdrop, cfg.EmbdPdrop, cfg.AttnPdrop = 0, 0, 0
 	pad := int64(50256)
 	cfg.PadTokenID = &pad
-	m, err := nn.NewGPT2ForSequenceClassification(cfg, 2, gotch.Float, gotch.CPU)
+	m, err := gpt2.New(cfg, 2, gotch.Float, gotch.CPU)
 	if err != nil {
 		return nil, err
 	}
@@ -77,10 +79,10 @@ func gpt2Workload(o WorkerOptions) (*workload, error) {
 // robertaWorkload is RobertaForSequenceClassification of the roberta-base shape, dropout 0, LoRA on query and
 // value, classifier trained.
 func robertaWorkload(o WorkerOptions) (*workload, error) {
-	cfg := nn.DefaultRobertaConfig()
+	cfg := roberta.DefaultConfig()
 	cfg.MaxPositionEmbeddings, cfg.TypeVocabSize = 514, 1
 	cfg.HiddenDropoutProb, cfg.AttentionProbsDropoutProb = 0, 0
-	m, err := nn.NewRobertaForSequenceClassification(cfg, 2, gotch.Float, gotch.CPU)
+	m, err := roberta.New(cfg, 2, gotch.Float, gotch.CPU)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/llama/data"
 	"github.com/loraplus-go/loraplus/loraplus"
@@ -15,9 +17,9 @@ import (
 var llamaTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
 
 // smollm2Workload is SmolLM2 from its GGUF file with LoRA r=8 on the seven projections, trained with LoRA+ AdamW
-// on the causal-LM loss (nn.LlamaForCausalLM.CausalLMLoss) of random ids [B, T].
+// on the causal-LM loss (nnllama.ForCausalLM.CausalLMLoss) of random ids [B, T].
 func smollm2Workload(o WorkerOptions) (*workload, error) {
-	m, err := llama.Load(o.GGUF, llama.Options{})
+	m, err := nnllama.Load(o.GGUF, nnllama.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +56,7 @@ func mmluWorkload(o WorkerOptions) (*workload, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := llama.Load(o.GGUF, llama.Options{})
+	m, err := nnllama.Load(o.GGUF, nnllama.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/cmd/internal/plot"
 	"github.com/loraplus-go/loraplus/loraplus/train"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // compareRun is one arm of -compare, written to compare.json.
@@ -70,4 +73,16 @@ func runCompare(s *session, st *cli.Stopper) error {
 	}
 	fmt.Fprintf(s.stdout, "wrote %s\n", path)
 	return nil
+}
+
+// writeJSON writes v as indented JSON, atomically.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return weights.WriteFileAtomic(path, append(data, '\n'))
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/llama"
 )
 
 // llamaTargets are the seven linear projections of a Llama block, the paper's LoRA targets.
@@ -11,7 +11,7 @@ var llamaTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
 // llamaKind is a Llama sequence classifier (an HF directory with model_type "llama", or a GGUF file) with the
 // score head of llama.LoadForSequenceClassification.
 var llamaKind = modelKind{name: "llama", lr: 1e-4, targets: llamaTargets, keepLast: 0, padToModel: true,
-	load: func(path string, o nn.HFLoadOptions) (nn.SequenceClassifier, error) {
+	load: func(path string, o nn.ClassifierOptions) (nn.SequenceClassifier, error) {
 		lo := llama.Options{DType: o.DType, Device: o.Device, NumLabels: o.NumLabels, Seed: o.Seed}
 		if o.PadTokenID != nil {
 			pad := int(*o.PadTokenID)

@@ -8,8 +8,12 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/loraplus-go/loraplus/glue"
-	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/gpt2"
+	"github.com/loraplus-go/loraplus/nn/roberta"
+	"github.com/loraplus-go/loraplus/nn/tokenizer"
+	"github.com/loraplus-go/loraplus/nn/weights"
+	"github.com/loraplus-go/loraplus/nn/weights/gguf"
 )
 
 // modelKind holds what differs between the supported model types: the authors' default lr_A and targets,
@@ -21,7 +25,7 @@ type modelKind struct {
 	keepLast int // trailing special tokens kept on truncation
 	// padToModel gives the tokenizer's pad id to the model (GPT-2 finds each sequence's last token by it).
 	padToModel bool
-	load       func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error)
+	load       func(dir string, o nn.ClassifierOptions) (nn.SequenceClassifier, error)
 	// positions, for a model with a learned position table, reads from config.json the longest sequence the
 	// model takes and says where that number comes from; nil for Llama, whose rotary positions have no table.
 	positions func(dir string) (n int, from string, err error)
@@ -30,29 +34,29 @@ type modelKind struct {
 // modelKinds are the supported config.json model types.
 var modelKinds = map[string]modelKind{
 	"gpt2": {name: "gpt2", lr: 2e-4, targets: []string{"c_attn", "c_proj", "c_fc"}, keepLast: 0, padToModel: true,
-		load: func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error) {
-			return nn.LoadGPT2ForSequenceClassification(dir, o)
+		load: func(dir string, o nn.ClassifierOptions) (nn.SequenceClassifier, error) {
+			return gpt2.Load(dir, o)
 		},
 		positions: func(dir string) (int, string, error) {
-			c, err := nn.ReadGPT2Config(dir)
-			return int(c.NPositions), fmt.Sprintf("n_positions in %s", filepath.Join(dir, nn.HFConfigFile)), err
+			c, err := gpt2.ReadConfig(dir)
+			return int(c.NPositions), fmt.Sprintf("n_positions in %s", filepath.Join(dir, weights.ConfigFile)), err
 		}},
 	"roberta": {name: "roberta", lr: 5e-5, targets: []string{"query", "value"}, keepLast: 1,
-		load: func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error) {
-			return nn.LoadRobertaForSequenceClassification(dir, o)
+		load: func(dir string, o nn.ClassifierOptions) (nn.SequenceClassifier, error) {
+			return roberta.Load(dir, o)
 		},
 		positions: func(dir string) (int, string, error) {
-			c, err := nn.ReadRobertaConfig(dir)
+			c, err := roberta.ReadConfig(dir)
 			return int(c.MaxLength()), fmt.Sprintf("max_position_embeddings %d in %s, less the %d position ids RoBERTa skips",
-				c.MaxPositionEmbeddings, filepath.Join(dir, nn.HFConfigFile), c.PadID()+1), err
+				c.MaxPositionEmbeddings, filepath.Join(dir, weights.ConfigFile), c.PadID()+1), err
 		}},
 }
 
 // detectKind reads config.json's model_type; a GGUF file is a Llama model, whose header is parsed here so that a
 // damaged file is reported as such before anything else loads.
 func detectKind(dir string) (modelKind, error) {
-	if llama.IsGGUF(dir) {
-		if err := llama.CheckGGUF(dir); err != nil {
+	if gguf.IsFile(dir) {
+		if err := gguf.Check(dir); err != nil {
 			return modelKind{}, err
 		}
 		return llamaKind, nil
@@ -60,8 +64,8 @@ func detectKind(dir string) (modelKind, error) {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return modelKind{}, fmt.Errorf("%s: neither a model directory (config.json and weights) nor a GGUF file", dir)
 	}
-	var c nn.HFConfig
-	if err := nn.ReadHFConfig(dir, &c); err != nil {
+	var c weights.HFConfig
+	if err := weights.ReadHFConfig(dir, &c); err != nil {
 		return modelKind{}, err
 	}
 	if c.ModelType == "llama" {
@@ -78,7 +82,7 @@ func detectKind(dir string) (modelKind, error) {
 // the runner: pairs are encoded with the model's special tokens, padding uses the tokenizer's pad id (GPT-2 and
 // Llama without a pad token: the end-of-sequence token).
 func loadTokenizer(dir string, k modelKind) (glue.Tokenizer, error) {
-	p, err := llama.LoadTokenizer(dir)
+	p, err := tokenizer.Load(dir)
 	if err != nil {
 		return glue.Tokenizer{}, err
 	}
@@ -105,7 +109,7 @@ type loaded struct {
 // loadModel loads the classifier of o.modelDir with a head for the task's labels and its tokenizer. The pad id
 // of the tokenizer is given to the model, which finds each sequence's last token by it (GPT-2).
 func loadModel(o *options, dev gotch.Device, tok glue.Tokenizer, k modelKind) (nn.SequenceClassifier, error) {
-	lo := nn.HFLoadOptions{NumLabels: o.task.NumLabels(), DType: dtypes[o.dtype], Device: dev, Seed: o.seed}
+	lo := nn.ClassifierOptions{NumLabels: o.task.NumLabels(), DType: dtypes[o.dtype], Device: dev, Seed: o.seed}
 	if k.padToModel {
 		pad := int64(tok.PadID)
 		lo.PadTokenID = &pad

@@ -18,8 +18,8 @@ import (
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/loraplus/train"
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/reftest"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 func quick(model, tok, data, out string, extra ...string) []string {
@@ -38,7 +38,7 @@ func readResult(t *testing.T, out string) train.Result {
 
 func readAdapter(t *testing.T, dir string) map[string][]float64 {
 	t.Helper()
-	tensors, _, err := nn.ReadSafetensors(filepath.Join(dir, loraplus.AdapterWeightsFile))
+	tensors, _, err := weights.ReadSafetensors(filepath.Join(dir, loraplus.AdapterWeightsFile))
 	require.NoError(t, err)
 	out := map[string][]float64{}
 	for k, v := range tensors {

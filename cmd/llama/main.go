@@ -18,6 +18,9 @@ import (
 	"os"
 	"runtime"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+	"github.com/loraplus-go/loraplus/nn/tokenizer"
+
 	"github.com/sugarme/gotch"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
@@ -55,7 +58,7 @@ func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Res
 	if err != nil {
 		return nil, err
 	}
-	tok, err := llama.LoadTokenizer(o.tok)
+	tok, err := tokenizer.Load(o.tok)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +69,7 @@ func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Res
 	}
 	fmt.Fprintf(stdout, "data %s: %s", o.dataFile, rep)
 	dtype := map[string]gotch.DType{"float32": gotch.Float, "bfloat16": gotch.BFloat16, "float16": gotch.Half}[o.dtype]
-	model, err := llama.Load(o.model, llama.Options{DType: dtype, Device: dev})
+	model, err := nnllama.Load(o.model, nnllama.Options{DType: dtype, Device: dev})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+
 	"github.com/loraplus-go/loraplus/llama"
 	"github.com/loraplus-go/loraplus/llama/data"
 	"github.com/loraplus-go/loraplus/loraplus"
@@ -65,7 +67,7 @@ func evaluate(o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	lm, err := llama.Load(o.model, llama.Options{DType: o.dtype, Device: dev})
+	lm, err := nnllama.Load(o.model, nnllama.Options{DType: o.dtype, Device: dev})
 	if err != nil {
 		return err
 	}
@@ -137,7 +139,7 @@ func loadTokenizer(path string) (*tokenizer.Pipeline, error) {
 	case strings.HasSuffix(path, ".json"):
 		return tokenizer.LoadTokenizerJSON(path)
 	}
-	return llama.LoadTokenizer(path)
+	return tokenizer.Load(path)
 }
 
 // writeResults writes the JSON results, creating the file's directory.

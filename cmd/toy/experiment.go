@@ -6,9 +6,10 @@ import (
 	"math/rand/v2"
 	"strconv"
 
+	"github.com/sugarme/gotch/ts"
+
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
-	"github.com/sugarme/gotch/ts"
 )
 
 // setup is one draw of frozen weights and data; the grid is run on each and averaged.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/loraplus-go/loraplus/loraplus/progress"
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 type config struct {
@@ -120,7 +121,7 @@ func runExperiment(c config) error {
 		return err
 	}
 	js, _ := json.MarshalIndent(summary, "", "  ")
-	if err := nn.WriteFileAtomic(filepath.Join(c.out, "summary.json"), append(js, '\n')); err != nil {
+	if err := weights.WriteFileAtomic(filepath.Join(c.out, "summary.json"), append(js, '\n')); err != nil {
 		return err
 	}
 	fmt.Printf("wrote %s (%.0f s)\n", c.out, summary.Seconds)

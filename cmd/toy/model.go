@@ -4,9 +4,10 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/nn"
 )
 
 // mlp is the toy model of the paper's Section 3.2: f(x) = W_out·ReLU((W + s·B·A)·ReLU(W_in·x)), with

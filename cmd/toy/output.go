@@ -8,7 +8,7 @@ import (
 
 	"github.com/loraplus-go/loraplus/cmd/internal/plot"
 	"github.com/loraplus-go/loraplus/loraplus/progress"
-	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // panel is one of the four heatmaps of Figure 2.
@@ -110,7 +110,7 @@ func writePanel(c config, p panel, lrs []float64, z [][]float64) (bestCell, erro
 			fmt.Fprintf(&csv, "%g,%g,%g,%g\n", lrA, lrB, lrB/lrA, z[ib][ia])
 		}
 	}
-	if err := nn.WriteFileAtomic(filepath.Join(c.out, p.file+".csv"), []byte(csv.String())); err != nil {
+	if err := weights.WriteFileAtomic(filepath.Join(c.out, p.file+".csv"), []byte(csv.String())); err != nil {
 		return bestCell{}, err
 	}
 	if err := heatmap(p, lrs, z).WritePNG(filepath.Join(c.out, p.file+".png")); err != nil {

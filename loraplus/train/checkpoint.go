@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // Files of an output folder and of a checkpoint folder (out/checkpoint-STEP/), besides the PEFT adapter files
@@ -62,8 +62,8 @@ func CheckpointDir(out string, step int) string {
 }
 
 // WriteCheckpoint writes out/checkpoint-STEP/ from parts, atomically and durably, in the order databases use:
-// every file is written to a temporary folder in out and fsynced there (nn.WriteSafetensors and
-// nn.WriteFileAtomic sync each file before renaming it into that folder), the folder is fsynced so that the
+// every file is written to a temporary folder in out and fsynced there (weights.WriteSafetensors and
+// weights.WriteFileAtomic sync each file before renaming it into that folder), the folder is fsynced so that the
 // files' names are on disk, then it is renamed to checkpoint-STEP and out is fsynced so that the rename is. A
 // crash or a power cut at any point leaves either the previous state or the complete checkpoint under the
 // checkpoint name, never a checkpoint with missing or empty files; what it may leave is a temporary folder,
@@ -181,7 +181,7 @@ func PrepareOut(out string, log io.Writer) error {
 }
 
 // partialFiles are the name prefixes of what a process killed while writing leaves in an output folder: the
-// temporary folder of a checkpoint, and the temporary files nn.WriteFileAtomic renames onto metrics.json and
+// temporary folder of a checkpoint, and the temporary files weights.WriteFileAtomic renames onto metrics.json and
 // history.jsonl.
 var partialFiles = []string{PartialPrefix, "." + MetricsFile + ".tmp", "." + HistoryFile + ".tmp"}
 
@@ -236,11 +236,11 @@ func ResolveCheckpoint(out, resume string) (string, error) {
 	return dir, nil
 }
 
-// WriteJSON writes v as indented JSON to path, atomically and durably (nn.WriteFileAtomic).
+// WriteJSON writes v as indented JSON to path, atomically and durably (weights.WriteFileAtomic).
 func WriteJSON(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("train: %s: %w", path, err)
 	}
-	return nn.WriteFileAtomic(path, append(data, '\n'))
+	return weights.WriteFileAtomic(path, append(data, '\n'))
 }

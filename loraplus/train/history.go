@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // HistoryEntry is one evaluation of a run, for plotting metrics over steps.
@@ -70,7 +70,7 @@ func openHistory(out string, step int) error {
 		}
 		return nil
 	}
-	return nn.WriteFileAtomic(path, keep)
+	return weights.WriteFileAtomic(path, keep)
 }
 
 // appendHistory adds e to out/history.jsonl as one line.

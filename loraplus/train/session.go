@@ -16,6 +16,7 @@ import (
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/loraplus/progress"
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // ErrInterrupted is returned (wrapped) by Session.Run when Stop was called or its context ended: the step in
@@ -369,7 +370,7 @@ func (s *Session) SaveCheckpoint() (string, error) {
 		}},
 		{Stage: "optimizer", Write: func(dir string) error {
 			tensors, meta := s.opt.State()
-			return nn.WriteSafetensors(filepath.Join(dir, OptimizerFile), tensors, meta)
+			return weights.WriteSafetensors(filepath.Join(dir, OptimizerFile), tensors, meta)
 		}},
 		{Stage: "state", Write: func(dir string) error { return WriteJSON(filepath.Join(dir, StateFile), s.state) }},
 	})
@@ -408,7 +409,7 @@ func (s *Session) restore(dir string) error {
 		return fmt.Errorf("train: resume: %w", err)
 	}
 	path := filepath.Join(dir, OptimizerFile)
-	tensors, meta, err := nn.ReadSafetensors(path)
+	tensors, meta, err := weights.ReadSafetensors(path)
 	if err != nil {
 		return fmt.Errorf("train: resume: %w", err)
 	}

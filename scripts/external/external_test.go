@@ -13,8 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/reftest"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // goEnv is the environment of a user's shell: none of the variables a test run or this repository's Makefile
@@ -93,7 +93,7 @@ func TestExternalModule(t *testing.T) {
 	require.Equal(t, "4", m[2], "lora_A and lora_B of fc1 and fc2")
 	require.Equal(t, "true", m[3])
 	// The adapter is a PEFT adapter this library reads.
-	st, err := nn.OpenSafetensors(filepath.Join(m[1], "adapter_model.safetensors"))
+	st, err := weights.OpenSafetensors(filepath.Join(m[1], "adapter_model.safetensors"))
 	require.NoError(t, err)
 	defer st.Close()
 	require.ElementsMatch(t, []string{

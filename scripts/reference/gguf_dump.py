@@ -1,6 +1,6 @@
 """Dump a GGUF file's header, metadata and tensor table as JSON using gguf-py.
 
-The JSON is the reference the Go package llama/gguf is compared with:
+The JSON is the reference the Go package nn/weights/gguf is compared with:
 
     {"version": 3, "alignment": 32, "data_offset": N,
      "kvs": [{"key": K, "type": T, "value": V}, ...],

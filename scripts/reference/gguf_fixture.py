@@ -1,4 +1,4 @@
-"""Write small GGUF fixtures and their reference values for llama/gguf tests.
+"""Write small GGUF fixtures and their reference values for nn/weights/gguf tests.
 
 Usage: gguf_fixture.py OUTDIR
 

@@ -1,5 +1,5 @@
 """Reference values from a real GGUF model (SmolLM2-135M-Instruct Q4_1) for
-llama/gguf tests, computed with gguf-py.
+nn/weights/gguf tests, computed with gguf-py.
 
 Usage: gguf_smollm2.py FILE.gguf OUTDIR
 

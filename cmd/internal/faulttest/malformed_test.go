@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/fixture"
-	"github.com/loraplus-go/loraplus/llama/gguf"
-	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
+	"github.com/loraplus-go/loraplus/nn/weights/gguf"
 )
 
 // lastLine is the last non-empty line of a command's stderr: its error.
@@ -138,7 +138,7 @@ func TestMalformedInputs(t *testing.T) {
 	wantCut := cutShort(t, cut)
 	cutBin := llamaCopy("cut-bin")
 	require.NoError(t, fixture.ToBin(cutBin))
-	bin := filepath.Join(cutBin, nn.HFBinFile)
+	bin := filepath.Join(cutBin, weights.BinFile)
 	require.NoError(t, os.Truncate(bin, fileSize(t, bin)/2))
 
 	// Data: GLUE with an empty training file, JSONL empty or with a byte order mark, MMLU with an empty test file
@@ -193,12 +193,12 @@ func TestMalformedInputs(t *testing.T) {
 		{name: "llama: GGUF tensor data offset past the end", cmd: "llama", args: []string{"-data", fx.instruct, "-model", badOffset, "-out", noOut},
 			code: 1, want: "llama: " + wantOffset},
 		{name: "llama: index names a missing shard", cmd: "llama", args: llamaRun(noOut, "-data", fx.instruct, "-model", missingShard), code: 1,
-			want: fmt.Sprintf("llama: %s: shard of the index: stat %s: no such file or directory",
-				filepath.Join(missingShard, nn.HFSafetensorsIndexFile), filepath.Join(missingShard, "model-00002-of-00002.safetensors"))},
+			want: fmt.Sprintf("llama: weights: %s: shard of the index: stat %s: no such file or directory",
+				filepath.Join(missingShard, weights.SafetensorsIndexFile), filepath.Join(missingShard, "model-00002-of-00002.safetensors"))},
 		{name: "llama: shard cut short", cmd: "llama", args: llamaRun(noOut, "-data", fx.instruct, "-model", cutShard), code: 1,
-			want: fmt.Sprintf("llama: %s: %s: %s", cutShard, cut, wantCut)},
+			want: fmt.Sprintf("llama: %s: weights: %s: %s", cutShard, cut, wantCut)},
 		{name: "llama: pytorch_model.bin cut short", cmd: "llama", args: llamaRun(noOut, "-data", fx.instruct, "-model", cutBin), code: 1,
-			want: fmt.Sprintf("llama: %s: a torch.save zip archive that does not open (zip: not a valid zip file): the file is cut short or corrupt", bin)},
+			want: fmt.Sprintf("llama: weights: %s: a torch.save zip archive that does not open (zip: not a valid zip file): the file is cut short or corrupt", bin)},
 		{name: "llama: JSONL with no record", cmd: "llama", args: llamaRun(noOut, "-data", emptyJSONL, "-model", fx.llama), code: 1,
 			want: fmt.Sprintf("llama: %s: no usable examples (the file holds no JSON record)", emptyJSONL)},
 		{name: "llama: JSONL starting with a byte order mark trains", cmd: "llama",

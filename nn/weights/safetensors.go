@@ -1,0 +1,329 @@
+package weights
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"sort"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/nn"
+)
+
+// maxHeaderBytes bounds the JSON header of a safetensors file (the format's own limit is 100 MB).
+const maxHeaderBytes = 100 << 20
+
+// TensorInfo describes one tensor of a safetensors file.
+type TensorInfo struct {
+	DType       string   `json:"dtype"`
+	Shape       []int64  `json:"shape"`
+	DataOffsets [2]int64 `json:"data_offsets"`
+}
+
+// Safetensors is an open safetensors file: its header, read at open, and random access to the tensor data.
+type Safetensors struct {
+	Path     string
+	Metadata map[string]string
+	Tensors  map[string]TensorInfo
+	f        *os.File
+	dataOff  int64
+}
+
+var safetensorsDTypes = map[string]gotch.DType{
+	"F64": gotch.Double, "F32": gotch.Float, "F16": gotch.Half, "BF16": gotch.BFloat16,
+	"I64": gotch.Int64, "I32": gotch.Int, "I16": gotch.Int16, "I8": gotch.Int8, "U8": gotch.Uint8, "BOOL": gotch.Bool,
+}
+
+var safetensorsSizes = map[string]int64{"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
+
+// OpenSafetensors reads and validates the header of a safetensors file. Close it when done.
+func OpenSafetensors(path string) (*Safetensors, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readSafetensorsHeader(f, path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func readSafetensorsHeader(f *os.File, path string) (*Safetensors, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var lenBuf [8]byte
+	if _, err := io.ReadFull(f, lenBuf[:]); err != nil {
+		return nil, fmt.Errorf("weights: %s: reading header length: %w", path, err)
+	}
+	n := binary.LittleEndian.Uint64(lenBuf[:])
+	if n > maxHeaderBytes || int64(n) > fi.Size()-8 {
+		return nil, fmt.Errorf("weights: %s: header length %d is invalid for a file of %d bytes", path, n, fi.Size())
+	}
+	hdr := make([]byte, n)
+	if _, err := io.ReadFull(f, hdr); err != nil {
+		return nil, fmt.Errorf("weights: %s: reading header: %w", path, err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(hdr, &raw); err != nil {
+		return nil, fmt.Errorf("weights: %s: header is not valid JSON: %w", path, err)
+	}
+	st := &Safetensors{Path: path, Tensors: map[string]TensorInfo{}, f: f, dataOff: 8 + int64(n)}
+	dataLen := fi.Size() - st.dataOff
+	// in name order, so that a file with several bad entries is always reported at the same one
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		msg := raw[name]
+		if name == "__metadata__" {
+			if err := json.Unmarshal(msg, &st.Metadata); err != nil {
+				return nil, fmt.Errorf("weights: %s: __metadata__ must map strings to strings: %w", path, err)
+			}
+			continue
+		}
+		var ti TensorInfo
+		if err := json.Unmarshal(msg, &ti); err != nil {
+			return nil, fmt.Errorf("weights: %s: tensor %q: %w", path, name, err)
+		}
+		size, ok := safetensorsSizes[ti.DType]
+		if !ok {
+			return nil, fmt.Errorf("weights: %s: tensor %q has unsupported dtype %q", path, name, ti.DType)
+		}
+		numel := int64(1)
+		for _, d := range ti.Shape {
+			if d < 0 || (d > 0 && numel > math.MaxInt64/d) {
+				return nil, fmt.Errorf("weights: %s: tensor %q has invalid shape %v", path, name, ti.Shape)
+			}
+			numel *= d
+		}
+		b, e := ti.DataOffsets[0], ti.DataOffsets[1]
+		if b < 0 || e < b || e > dataLen || e-b != numel*size {
+			return nil, fmt.Errorf("weights: %s: tensor %q: data offsets %v do not fit shape %v of %s in %d data bytes",
+				path, name, ti.DataOffsets, ti.Shape, ti.DType, dataLen)
+		}
+		st.Tensors[name] = ti
+	}
+	return st, nil
+}
+
+// Names returns the tensor names in sorted order.
+func (s *Safetensors) Names() []string {
+	names := make([]string, 0, len(s.Tensors))
+	for n := range s.Tensors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Bytes returns the raw little-endian data of one tensor.
+func (s *Safetensors) Bytes(name string) ([]byte, error) {
+	ti, ok := s.Tensors[name]
+	if !ok {
+		return nil, fmt.Errorf("weights: %s: no tensor %q", s.Path, name)
+	}
+	buf := make([]byte, ti.DataOffsets[1]-ti.DataOffsets[0])
+	if _, err := s.f.ReadAt(buf, s.dataOff+ti.DataOffsets[0]); err != nil {
+		return nil, fmt.Errorf("weights: %s: reading tensor %q: %w", s.Path, name, err)
+	}
+	return buf, nil
+}
+
+// Tensor loads one tensor on the CPU with the dtype it has in the file.
+func (s *Safetensors) Tensor(name string) (*ts.Tensor, error) {
+	buf, err := s.Bytes(name)
+	if err != nil {
+		return nil, err
+	}
+	ti := s.Tensors[name]
+	shape := ti.Shape
+	if len(shape) == 0 {
+		t, err := ts.OfDataSize(buf, []int64{1}, safetensorsDTypes[ti.DType])
+		if err != nil {
+			return nil, fmt.Errorf("weights: %s: tensor %q: %w", s.Path, name, err)
+		}
+		return t.MustSqueezeDim(0, true), nil
+	}
+	t, err := ts.OfDataSize(buf, shape, safetensorsDTypes[ti.DType])
+	if err != nil {
+		return nil, fmt.Errorf("weights: %s: tensor %q: %w", s.Path, name, err)
+	}
+	return t, nil
+}
+
+// Shape returns a tensor's shape (Source).
+func (s *Safetensors) Shape(name string) ([]int64, error) {
+	ti, ok := s.Tensors[name]
+	if !ok {
+		return nil, fmt.Errorf("weights: %s: no tensor %q", s.Path, name)
+	}
+	return ti.Shape, nil
+}
+
+// DType returns the dtype a tensor is stored in (Source).
+func (s *Safetensors) DType(name string) (gotch.DType, error) {
+	ti, ok := s.Tensors[name]
+	if !ok {
+		return gotch.Float, fmt.Errorf("weights: %s: no tensor %q", s.Path, name)
+	}
+	return safetensorsDTypes[ti.DType], nil
+}
+
+// Close closes the file.
+func (s *Safetensors) Close() error { return s.f.Close() }
+
+// ReadSafetensors loads every tensor of a file on the CPU, with its metadata.
+func ReadSafetensors(path string) (map[string]*ts.Tensor, map[string]string, error) {
+	st, err := OpenSafetensors(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	out := make(map[string]*ts.Tensor, len(st.Tensors))
+	for _, name := range st.Names() {
+		t, err := st.Tensor(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[name] = t
+	}
+	return out, st.Metadata, nil
+}
+
+// WriteSafetensors writes tensors (any device; F32, F64, F16, BF16, I64 or I32) to path atomically: a temporary
+// file in the same directory is renamed over path once complete. Tensors are stored in the order given.
+func WriteSafetensors(path string, tensors []nn.NamedTensor, metadata map[string]string) error {
+	type entry struct {
+		info TensorInfo
+		data []byte
+	}
+	header := map[string]any{}
+	if len(metadata) > 0 {
+		header["__metadata__"] = metadata
+	}
+	entries := make([]entry, 0, len(tensors))
+	var off int64
+	for _, nt := range tensors {
+		if _, dup := header[nt.Name]; dup || nt.Name == "" || nt.Name == "__metadata__" {
+			return fmt.Errorf("weights: %s: duplicate, empty or reserved tensor name %q", path, nt.Name)
+		}
+		dt, data, err := tensorBytes(nt.Tensor)
+		if err != nil {
+			return fmt.Errorf("weights: %s: tensor %q: %w", path, nt.Name, err)
+		}
+		e := entry{info: TensorInfo{DType: dt, Shape: nt.Tensor.MustSize(), DataOffsets: [2]int64{off, off + int64(len(data))}}, data: data}
+		if e.info.Shape == nil {
+			e.info.Shape = []int64{}
+		}
+		off += int64(len(data))
+		header[nt.Name] = e.info
+		entries = append(entries, e)
+	}
+	hdr, err := json.Marshal(header)
+	if err != nil {
+		return err
+	}
+	for len(hdr)%8 != 0 { // the format pads the header with spaces to an 8-byte boundary
+		hdr = append(hdr, ' ')
+	}
+	return writeFileAtomic(path, func(w io.Writer) error {
+		var lenBuf [8]byte
+		binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(hdr)))
+		if _, err := w.Write(lenBuf[:]); err != nil {
+			return err
+		}
+		if _, err := w.Write(hdr); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if _, err := w.Write(e.data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// tensorBytes copies a tensor's data to the host as little-endian bytes and names its safetensors dtype.
+func tensorBytes(t *ts.Tensor) (string, []byte, error) {
+	n := t.Numel()
+	var dt string
+	var view gotch.DType
+	switch t.DType() {
+	case gotch.Float:
+		dt, view = "F32", gotch.Float
+	case gotch.Double:
+		dt, view = "F64", gotch.Double
+	case gotch.Int64:
+		dt, view = "I64", gotch.Int64
+	case gotch.Int:
+		dt, view = "I32", gotch.Int
+	case gotch.Half:
+		dt, view = "F16", gotch.Int16
+	case gotch.BFloat16:
+		dt, view = "BF16", gotch.Int16
+	default:
+		return "", nil, fmt.Errorf("unsupported dtype %v", t.DType())
+	}
+	if n == 0 {
+		return dt, nil, nil
+	}
+	c := t.MustDetach(false).MustContiguous(true)
+	if view != t.DType() {
+		c = c.MustViewDtype(view, true)
+	}
+	defer c.MustDrop()
+	var buf []byte
+	var err error
+	switch view {
+	case gotch.Float:
+		v := make([]float32, n)
+		if err = c.CopyData(v, n); err == nil {
+			buf = make([]byte, 4*n)
+			for i, x := range v {
+				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+			}
+		}
+	case gotch.Double:
+		v := make([]float64, n)
+		if err = c.CopyData(v, n); err == nil {
+			buf = make([]byte, 8*n)
+			for i, x := range v {
+				binary.LittleEndian.PutUint64(buf[8*i:], math.Float64bits(x))
+			}
+		}
+	case gotch.Int64:
+		v := make([]int64, n)
+		if err = c.CopyData(v, n); err == nil {
+			buf = make([]byte, 8*n)
+			for i, x := range v {
+				binary.LittleEndian.PutUint64(buf[8*i:], uint64(x))
+			}
+		}
+	case gotch.Int:
+		v := make([]int32, n)
+		if err = c.CopyData(v, n); err == nil {
+			buf = make([]byte, 4*n)
+			for i, x := range v {
+				binary.LittleEndian.PutUint32(buf[4*i:], uint32(x))
+			}
+		}
+	case gotch.Int16:
+		v := make([]int16, n)
+		if err = c.CopyData(v, n); err == nil {
+			buf = make([]byte, 2*n)
+			for i, x := range v {
+				binary.LittleEndian.PutUint16(buf[2*i:], uint16(x))
+			}
+		}
+	}
+	return dt, buf, err
+}
