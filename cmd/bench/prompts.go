@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/loraplus-go/loraplus/llama/data"
+	"github.com/loraplus-go/loraplus/llama/mmlu"
 	"github.com/loraplus-go/loraplus/nn/tokenizer"
 )
 
@@ -21,7 +21,7 @@ type PromptFile struct {
 // BuildPrompts makes n prompts from the val split of the MMLU directory root: the first question of each of the
 // first n subjects (in name order), with shots dev examples, tokenized with the GGUF file's tokenizer.
 func BuildPrompts(root, ggufPath string, n, shots int) (*PromptFile, error) {
-	subjects, err := data.LoadMMLU(root, data.MMLUOptions{Split: "val", Limit: 1})
+	subjects, err := mmlu.Load(root, mmlu.LoadOptions{Split: "val", Limit: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func BuildPrompts(root, ggufPath string, n, shots int) (*PromptFile, error) {
 		return nil, err
 	}
 	pf := &PromptFile{}
-	for _, c := range data.AnswerChoices {
+	for _, c := range mmlu.AnswerChoices {
 		ids := tok.Encode(c, false)
 		if len(ids) != 1 {
 			return nil, fmt.Errorf("%s: answer %q is %d tokens, want 1", ggufPath, c, len(ids))
@@ -42,7 +42,7 @@ func BuildPrompts(root, ggufPath string, n, shots int) (*PromptFile, error) {
 	}
 	for _, s := range subjects[:n] {
 		q := s.Questions[0]
-		text, err := data.BuildPrompt(s.Name, s.Dev, q, shots)
+		text, err := mmlu.BuildPrompt(s.Name, s.Dev, q, shots)
 		if err != nil {
 			return nil, err
 		}

@@ -8,8 +8,7 @@ import (
 
 	nnllama "github.com/loraplus-go/loraplus/nn/llama"
 
-	"github.com/loraplus-go/loraplus/llama"
-	"github.com/loraplus-go/loraplus/llama/data"
+	"github.com/loraplus-go/loraplus/llama/mmlu"
 	"github.com/loraplus-go/loraplus/loraplus"
 )
 
@@ -50,7 +49,7 @@ func smollm2Workload(o WorkerOptions) (*workload, error) {
 }
 
 // mmluWorkload scores the prompts of a PromptFile with SmolLM2 (no adapters, no gradients), one prompt per step,
-// through llama.MMLUChoiceLogits: the four answer letters' next-token logits at the prompt's last token.
+// through mmlu.ChoiceLogits: the four answer letters' next-token logits at the prompt's last token.
 func mmluWorkload(o WorkerOptions) (*workload, error) {
 	pf, err := readPrompts(o.Prompts)
 	if err != nil {
@@ -82,15 +81,15 @@ func mmluWorkload(o WorkerOptions) (*workload, error) {
 	step := func() error {
 		p := prompts[next%len(prompts)]
 		next++
-		logits, err := llama.MMLUChoiceLogits(m, [][]int{p}, choices, llama.MMLUBatchOptions{Batch: 1})
+		logits, err := mmlu.ChoiceLogits(m, [][]int{p}, choices, mmlu.BatchOptions{Batch: 1})
 		if err != nil {
 			return fmt.Errorf("%s: prompt %d: %w", o.Prompts, (next-1)%len(prompts), err)
 		}
-		best, err := data.Predict(logits[0][:])
+		best, err := mmlu.Predict(logits[0][:])
 		if err != nil {
 			return err
 		}
-		answers = append(answers, data.Letters[best][0])
+		answers = append(answers, mmlu.Letters[best][0])
 		return nil
 	}
 	return &workload{step: step, perStep: 1, answers: func() string {

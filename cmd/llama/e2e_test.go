@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/llama"
+	"github.com/loraplus-go/loraplus/llama/instruct"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn/reftest"
@@ -50,7 +50,7 @@ func readAdapter(t *testing.T, dir string) map[string][]float64 {
 func TestEndToEnd(t *testing.T) {
 	runtime.LockOSThread()
 	model, tok := reftest.TinyLlama(t)
-	data := filepath.Join(reftest.Root(t), "llama", "data", "testdata", "instruct_sample.jsonl")
+	data := filepath.Join(reftest.Root(t), "llama", "instruct", "testdata", "instruct_sample.jsonl")
 
 	t.Run("defaults", func(t *testing.T) {
 		var stderr bytes.Buffer
@@ -60,7 +60,7 @@ func TestEndToEnd(t *testing.T) {
 		assert.Equal(t, 64, c.LoRA.Rank)
 		assert.Equal(t, 16.0, c.LoRA.Alpha)
 		assert.Equal(t, 0.05, c.LoRA.Dropout)
-		assert.Equal(t, llama.InstructTargets, c.LoRA.Targets)
+		assert.Equal(t, instruct.Targets, c.LoRA.Targets)
 		assert.Equal(t, "constant", c.Schedule)
 		assert.Equal(t, 1, c.Epochs)
 		assert.Equal(t, 512, c.MaxLen)

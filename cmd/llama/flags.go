@@ -7,7 +7,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/loraplus-go/loraplus/llama"
+	"github.com/loraplus-go/loraplus/llama/instruct"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
 )
@@ -24,13 +24,13 @@ type options struct {
 	resume   string
 	skipBad  bool
 	limit    int
-	cfg      llama.InstructConfig
+	cfg      instruct.Config
 }
 
-// parseFlags reads the command line into the paper's flan-v2 defaults (llama.DefaultInstructConfig).
+// parseFlags reads the command line into the paper's flan-v2 defaults (instruct.DefaultConfig).
 // Values that cannot run are errors naming the flag.
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{cfg: llama.DefaultInstructConfig()}
+	o := &options{cfg: instruct.DefaultConfig()}
 	c := &o.cfg
 	fs := flag.NewFlagSet("llama", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -61,7 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&c.LoRA.Alpha, "alpha", c.LoRA.Alpha, "LoRA alpha (scale alpha/r)")
 	fs.Float64Var(&c.LoRA.Dropout, "dropout", c.LoRA.Dropout, "LoRA dropout")
 	fs.StringVar(&initName, "init", "b-zero", "LoRA init: b-zero (A random, B = 0) or a-zero")
-	fs.StringVar(&targets, "targets", strings.Join(llama.InstructTargets, ","), "comma-separated target modules")
+	fs.StringVar(&targets, "targets", strings.Join(instruct.Targets, ","), "comma-separated target modules")
 	fs.IntVar(&c.BatchSize, "batch", c.BatchSize, "batch size")
 	fs.IntVar(&c.MaxLen, "max-len", c.MaxLen, "tokens per example; longer examples are truncated")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs")

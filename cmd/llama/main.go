@@ -24,7 +24,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
-	"github.com/loraplus-go/loraplus/llama"
+	"github.com/loraplus-go/loraplus/llama/instruct"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
 )
@@ -62,8 +62,8 @@ func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Res
 	if err != nil {
 		return nil, err
 	}
-	examples, rep, err := llama.LoadInstructData(o.dataFile, tok,
-		llama.InstructDataOptions{MaxLen: o.cfg.MaxLen, SkipBad: o.skipBad, Limit: o.limit})
+	examples, rep, err := instruct.LoadData(o.dataFile, tok,
+		instruct.DataOptions{MaxLen: o.cfg.MaxLen, SkipBad: o.skipBad, Limit: o.limit})
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Res
 	}
 	cfg := o.cfg
 	cfg.Device, cfg.Log = dev, stderr
-	tr, err := llama.NewInstructTrainer(model, cfg, examples, pad)
+	tr, err := instruct.NewTrainer(model, cfg, examples, pad)
 	if err != nil {
 		return nil, err
 	}

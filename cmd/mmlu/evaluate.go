@@ -11,8 +11,7 @@ import (
 
 	nnllama "github.com/loraplus-go/loraplus/nn/llama"
 
-	"github.com/loraplus-go/loraplus/llama"
-	"github.com/loraplus-go/loraplus/llama/data"
+	"github.com/loraplus-go/loraplus/llama/mmlu"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/loraplus/progress"
 	"github.com/loraplus-go/loraplus/nn"
@@ -40,8 +39,8 @@ type resultFile struct {
 	LoadSeconds   float64 `json:"load_seconds"`
 	EvalSeconds   float64 `json:"eval_seconds"`
 	PromptsPerSec float64 `json:"prompts_per_second"`
-	data.Report
-	Results []llama.MMLUResult `json:"results"`
+	mmlu.Report
+	Results []mmlu.Result `json:"results"`
 }
 
 // evaluate loads the model, tokenizer and data, scores every selected question and writes the report.
@@ -54,7 +53,7 @@ func evaluate(o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	t0 := time.Now()
-	subjects, err := data.LoadMMLU(o.dataDir, data.MMLUOptions{Split: o.split, Subjects: o.subjects, Limit: o.limit,
+	subjects, err := mmlu.Load(o.dataDir, mmlu.LoadOptions{Split: o.split, Subjects: o.subjects, Limit: o.limit,
 		NoDev: o.shots == 0})
 	if err != nil {
 		return err
@@ -87,7 +86,7 @@ func evaluate(o *options, stdout, stderr io.Writer) error {
 	if maxLen <= 0 {
 		maxLen = 2048
 	}
-	choices, err := llama.MMLUChoiceIDs(tok)
+	choices, err := mmlu.ChoiceIDs(tok)
 	if err != nil {
 		return err
 	}
@@ -107,7 +106,7 @@ func evaluate(o *options, stdout, stderr io.Writer) error {
 	bar := progress.NewTo(stderr, "mmlu", total)
 	bar.Unit = "prompts"
 	t1 := time.Now()
-	rep, results, err := llama.EvalMMLU(lm, tok, subjects, llama.MMLUEvalOptions{
+	rep, results, err := mmlu.Evaluate(lm, tok, subjects, mmlu.EvalOptions{
 		Shots: o.shots, MaxLen: maxLen, Batch: o.batch, PadLeft: o.padLeft,
 		Progress: func(done, correct, _ int) { bar.Set(done, fmt.Sprintf("acc=%.3f", float64(correct)/float64(done))) },
 	})

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sugarme/gotch"
 
-	"github.com/loraplus-go/loraplus/llama/data"
+	"github.com/loraplus-go/loraplus/llama/mmlu"
 )
 
 // options are the parsed command line.
@@ -64,7 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	o.subjects = data.ParseSubjectList(subjects)
+	o.subjects = mmlu.ParseSubjectList(subjects)
 	switch {
 	case o.model == "":
 		return nil, fmt.Errorf("-model is required")

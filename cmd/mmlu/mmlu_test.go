@@ -15,8 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/loraplus-go/loraplus/llama"
-	"github.com/loraplus-go/loraplus/llama/data"
+	"github.com/loraplus-go/loraplus/llama/mmlu"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/reftest"
@@ -74,14 +73,14 @@ func TestAdapter(t *testing.T) {
 	require.NoError(t, err)
 	tok, err := tokenizer.Load(model)
 	require.NoError(t, err)
-	subjects, err := data.LoadMMLU(mmluDir(t), data.MMLUOptions{Split: "val", Subjects: []string{"marketing"}, Limit: 1})
+	subjects, err := mmlu.Load(mmluDir(t), mmlu.LoadOptions{Split: "val", Subjects: []string{"marketing"}, Limit: 1})
 	require.NoError(t, err)
-	prompts, err := llama.BuildMMLUPrompts(subjects, tok, 0, 8192)
+	prompts, err := mmlu.BuildPrompts(subjects, tok, 0, 8192)
 	require.NoError(t, err)
-	choices, err := llama.MMLUChoiceIDs(tok)
+	choices, err := mmlu.ChoiceIDs(tok)
 	require.NoError(t, err)
 	rows := [][]int{prompts[0].IDs}
-	base, err := llama.MMLUChoiceLogits(lm, rows, choices, llama.MMLUBatchOptions{Batch: 1})
+	base, err := mmlu.ChoiceLogits(lm, rows, choices, mmlu.BatchOptions{Batch: 1})
 	require.NoError(t, err)
 
 	cfg := loraplus.DefaultConfig("q_proj", "v_proj")
@@ -98,7 +97,7 @@ func TestAdapter(t *testing.T) {
 	}
 	dir := t.TempDir()
 	require.NoError(t, m.SaveAdapter(dir, loraplus.AdapterOptions{BaseModel: "SmolLM2-135M-Instruct"}))
-	adapted, err := llama.MMLUChoiceLogits(lm, rows, choices, llama.MMLUBatchOptions{Batch: 1})
+	adapted, err := mmlu.ChoiceLogits(lm, rows, choices, mmlu.BatchOptions{Batch: 1})
 	require.NoError(t, err)
 
 	got, _ := runCmd(t, "-model", model, "-adapter", dir, "-data", mmluDir(t), "-split", "val", "-subjects", "marketing",

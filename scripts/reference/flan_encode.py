@@ -1,4 +1,4 @@
-"""Instruction-tuning encoding reference for llama/data's parity test.
+"""Instruction-tuning encoding reference for llama/instruct's parity tests.
 
 Encodes JSONL records with the logic of open-instruct's finetune.py
 (encode_with_prompt_completion_format and encode_with_messages_format),

@@ -1,4 +1,4 @@
-"""CSV parsing reference for llama/data's differential CSV test.
+"""CSV parsing reference for llama/mmlu's differential CSV test.
 
 Reads a JSON list of strings from stdin, parses each with Python's csv
 module (default dialect, as the MMLU reference readers see the files) and

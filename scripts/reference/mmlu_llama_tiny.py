@@ -1,4 +1,4 @@
-"""MMLU choice-logit reference for llama's EvalMMLU parity test.
+"""MMLU choice-logit reference for llama/mmlu's Evaluate parity test.
 
 usage: mmlu_llama_tiny.py OUTDIR
 

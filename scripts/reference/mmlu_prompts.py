@@ -1,4 +1,4 @@
-"""MMLU prompt reference for llama/data's parity test.
+"""MMLU prompt reference for llama/mmlu's parity test.
 
 Builds k-shot MMLU prompts with the logic of the reference evaluation code
 (format_subject, format_example and gen_prompt of hendrycks/test evaluate.py,

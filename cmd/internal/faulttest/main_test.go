@@ -91,7 +91,7 @@ func setup(tmp string) error {
 	shared := filepath.Join(fx.root, "..", "shared", "data")
 	fx.mnli = filepath.Join(shared, "glue", "MNLI-16shot")
 	fx.llamaTok = filepath.Join(shared, "tokenizers", "llama2")
-	fx.instruct = filepath.Join(fx.root, "llama", "data", "testdata", "instruct_sample.jsonl")
+	fx.instruct = filepath.Join(fx.root, "llama", "instruct", "testdata", "instruct_sample.jsonl")
 	for _, p := range []string{filepath.Join(fx.mnli, "train.tsv"), filepath.Join(fx.llamaTok, "tokenizer.model"), fx.instruct} {
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("test data missing: %w", err)
