@@ -20,6 +20,7 @@ type AdamW struct {
 	eps    float64
 	state  []adamState // one per param, in group order
 	steps  int         // optimizer steps taken
+	factor float64     // the schedule factor of the last Step
 }
 
 type adamState struct {
@@ -75,6 +76,14 @@ func (o *AdamW) LRs(factor float64) []float64 {
 	return lrs
 }
 
+// AppliedLRs returns each group's learning rate as the last Step applied it (nil before the first Step).
+func (o *AdamW) AppliedLRs() []float64 {
+	if o.steps == 0 {
+		return nil
+	}
+	return o.LRs(o.factor)
+}
+
 // Step applies one update; factor scales every group's learning rate (the schedule). Tensors without a gradient
 // are skipped, as PyTorch does.
 //
@@ -122,6 +131,7 @@ func (o *AdamW) Step(factor float64) error {
 		denom.MustDrop()
 	}
 	o.steps++
+	o.factor = factor
 	return nil
 }
 
