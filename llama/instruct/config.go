@@ -30,13 +30,13 @@ type Config struct {
 }
 
 // DefaultConfig returns the paper's flan-v2 settings: LoRA r = 64, alpha = 16, dropout 0.05 on the
-// seven projections, lr_A 2e-4 with ratio 16, AdamW betas (0.9, 0.999), eps 1e-8, no weight decay, constant
+// seven projections, lr_A 2e-4 with ratio 16, AdamW betas (0.9, 0.999), eps 1e-6 (Appendix C.1.4), no weight decay, constant
 // schedule, 1 epoch, 512 tokens, batch 16, a checkpoint every 500 steps, 2 kept.
 func DefaultConfig() Config {
 	lc := loraplus.DefaultConfig(Targets...)
 	lc.Rank, lc.Alpha, lc.Dropout = 64, 16, 0.05
 	oc := loraplus.DefaultOptimConfig(2e-4)
-	oc.Beta2 = 0.999
+	oc.Beta2, oc.Eps = 0.999, 1e-6
 	return Config{
 		Config: train.Config{Optim: oc, Schedule: "constant", BatchSize: 16, Epochs: 1, SaveEvery: 500, Keep: 2,
 			Seed: 42, Out: "out/llama"},
