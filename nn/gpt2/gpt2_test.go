@@ -91,7 +91,7 @@ func TestGPT2HFParity(t *testing.T) {
 		c := &m.Transformer.Config
 		c.ResidPdrop, c.EmbdPdrop, c.AttnPdrop = 0, 0, 0
 		nntest.TrainStep(t, nntest.StepCase{Arch: "gpt2", Dir: dir, Model: m,
-			Targets: []string{"c_attn", "c_proj", "c_fc"}, Head: []string{"score"}})
+			Targets: []string{"c_attn", "c_proj", "c_fc", "wte"}, Head: []string{"score"}})
 	})
 }
 

@@ -141,7 +141,8 @@ def train(arch, d):
                 p.copy_(init[short(name)])
     groups = official_groups(pm, job)
     lr, ratio, wd = job["lr"], job["ratio"], job["weight_decay"]
-    settings = {"A": (lr, wd), "embedding": (lr, wd), "B": (lr * ratio, wd), "B_no_decay": (lr * ratio, 0.0)}
+    settings = {"A": (lr, wd), "embedding": (job["lr_embedding"], wd), "B": (lr * ratio, wd),
+                "B_no_decay": (lr * ratio, 0.0)}
     param_groups = [{"params": [p for _, p in groups[g]], "lr": settings[g][0], "weight_decay": settings[g][1]}
                     for g in ["A", "embedding", "B", "B_no_decay"] if groups[g]]
     opt = torch.optim.AdamW(param_groups, lr=lr, betas=(job["beta1"], job["beta2"]), eps=job["eps"], foreach=False)

@@ -182,7 +182,7 @@ func TrainStep(t *testing.T, c StepCase) {
 	oc := loraplus.DefaultOptimConfig(1e-3)
 	oc.WeightDecay, oc.Beta2 = 0.01, 0.999
 	job, err := json.Marshal(map[string]any{"r": cfg.Rank, "alpha": cfg.Alpha, "targets": c.Targets, "head": c.Head,
-		"lr": oc.LR, "ratio": oc.Ratio, "weight_decay": oc.WeightDecay, "beta1": oc.Beta1, "beta2": oc.Beta2, "eps": oc.Eps})
+		"lr": oc.LR, "ratio": oc.Ratio, "lr_embedding": oc.LREmbedding, "weight_decay": oc.WeightDecay, "beta1": oc.Beta1, "beta2": oc.Beta2, "eps": oc.Eps})
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(c.Dir, "job.json"), job, 0o644))
 	reftest.Run(t, "hf_tiny.py", "train", c.Arch, c.Dir)
