@@ -126,6 +126,21 @@ func TestEndToEnd(t *testing.T) {
 		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out, "-resume", filepath.Join(out, "checkpoint-2")), &stdout, &stderr), stderr.String())
 		assert.InDelta(t, res.LastLoss, readResult(t, out).LastLoss, 1e-5)
 
+		// Two accumulated batches of 2 give the steps of one batch of 4 (without dropout, whose masks are drawn
+		// per batch): the loss is a mean over the step's target tokens either way.
+		acc1, acc2 := t.TempDir(), t.TempDir()
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, acc1, "-dropout", "0"), &stdout, &stderr), stderr.String())
+		stdout.Reset()
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, acc2, "-dropout", "0", "-batch", "2", "-grad-accum", "2"), &stdout, &stderr), stderr.String())
+		assert.Contains(t, stdout.String(), "batch 2 × 2 accumulated")
+		assert.InDelta(t, readResult(t, acc1).TrainLoss, readResult(t, acc2).TrainLoss, 1e-5)
+		a, b = readAdapter(t, filepath.Join(acc1, "checkpoint-3")), readAdapter(t, filepath.Join(acc2, "checkpoint-3"))
+		for k, v := range a {
+			for i := range v {
+				require.InDelta(t, v[i], b[k][i], 1e-5, "%s[%d]: batch 2 × 2 accumulated ends as batch 4", k, i)
+			}
+		}
+
 		// A changed setting is refused on resume.
 		assert.Equal(t, cli.ExitError, run(quick(model, tok, data, out2, "-resume", "latest", "-lr", "1e-3"), &stdout, &stderr))
 		assert.Contains(t, stderr.String(), `setting "lr"`)

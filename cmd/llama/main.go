@@ -85,8 +85,12 @@ func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Res
 	}
 	fmt.Fprintf(stdout, "model %s on %v\nLoRA+ plan (lr_A %g, ratio %g, lr_B %g):\n%s", o.model, nn.DeviceName(dev),
 		cfg.Optim.LR, cfg.Optim.Ratio, cfg.Optim.LR*cfg.Optim.Ratio, tr.Plan())
-	fmt.Fprintf(stdout, "training %d steps (%d examples, batch %d, max %d tokens) into %s\n", tr.TotalSteps(),
-		len(examples), cfg.BatchSize, cfg.MaxLen, cfg.Out)
+	batch := fmt.Sprint(cfg.BatchSize)
+	if cfg.GradAccum > 1 {
+		batch = fmt.Sprintf("%d × %d accumulated", cfg.BatchSize, cfg.GradAccum)
+	}
+	fmt.Fprintf(stdout, "training %d steps (%d examples, batch %s, max %d tokens) into %s\n", tr.TotalSteps(),
+		len(examples), batch, cfg.MaxLen, cfg.Out)
 	if pos := tr.State(); pos.Step > 0 {
 		fmt.Fprintf(stdout, "resumed at step %d (epoch %d, batch %d)\n", pos.Step, pos.Epoch, pos.EpochStep)
 	}

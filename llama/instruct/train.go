@@ -75,7 +75,9 @@ type task struct {
 func (c *task) Len() int { return len(c.data) }
 
 // Backward runs the forward pass of the examples b.Indices, right-padded to the longest, with dropout, the
-// causal-LM loss on their target tokens, and the backward pass of b.Scale times it. With gradient
+// causal-LM loss on their target tokens, and the backward pass of that loss times the batch's share of the
+// step's target tokens (b.All), so that accumulated batches give the step of one batch of all of them, as
+// Hugging Face's Trainer does with num_items_in_batch. With gradient
 // checkpointing libtorch is reseeded before each decoder layer from b.Seed and the layer index.
 func (c *task) Backward(b train.Batch) (train.Loss, error) {
 	batch := make([]Encoded, len(b.Indices))
@@ -93,11 +95,15 @@ func (c *task) Backward(b train.Batch) (train.Loss, error) {
 		mask.MustDrop()
 		labels.MustDrop()
 	}()
+	share := 1.0 // the batch's share of the step's target tokens: the loss is a mean over them
+	if len(b.All) > len(b.Indices) {
+		share = float64(c.targets(b.Indices)) / float64(max(c.targets(b.All), 1))
+	}
 	scale := func(loss *ts.Tensor) *ts.Tensor {
-		if b.Scale == 1 {
+		if share == 1 {
 			return loss
 		}
-		return loss.MustMulScalar(ts.FloatScalar(b.Scale), true)
+		return loss.MustMulScalar(ts.FloatScalar(share), true)
 	}
 	if c.cfg.GradCheckpoint {
 		v, err := c.model.LossAndBackward(ids, mask, func(logits *ts.Tensor) *ts.Tensor {
@@ -105,14 +111,23 @@ func (c *task) Backward(b train.Batch) (train.Loss, error) {
 		}, nnllama.BackwardOptions{Train: true, Checkpoint: true, Reseed: func(layer int) error {
 			return nn.ManualSeed(nn.MixSeed(b.Seed, layer))
 		}})
-		return train.Loss{Value: v / b.Scale, Tokens: tokens}, err
+		return train.Loss{Value: v / share, Tokens: tokens, Share: share}, err
 	}
 	loss := Loss(c.model, ids, mask, labels, true)
 	v := loss.Float64Values()[0]
 	loss = scale(loss)
 	loss.MustBackward()
 	loss.MustDrop()
-	return train.Loss{Value: v, Tokens: tokens}, nil
+	return train.Loss{Value: v, Tokens: tokens, Share: share}, nil
+}
+
+// targets counts the target tokens of examples idx that the loss scores.
+func (c *task) targets(idx []int) int {
+	n := 0
+	for _, k := range idx {
+		n += trained(c.data[k])
+	}
+	return n
 }
 
 // Batch right-pads examples to the longest: ids, attention mask and labels, each [B, T] int64 on

@@ -16,10 +16,11 @@ type Config struct {
 	Schedule string // "linear", "constant" or "cosine" (loraplus.ParseSchedule)
 	Warmup   int    // warmup steps
 
-	BatchSize int // examples per optimizer step
-	// GradAccum splits each batch of BatchSize examples into this many micro-batches whose gradients add up
-	// before the step (0 and 1: one). It saves activation memory and leaves the trajectory as it is, up to
-	// float rounding, so a run may resume with another value.
+	BatchSize int // examples per forward/backward pass (Hugging Face's per_device_train_batch_size)
+	// GradAccum is the number of batches whose gradients add up before each optimizer step (Hugging Face's
+	// gradient_accumulation_steps; 0 and 1: one), so a step sees BatchSize·GradAccum examples at the activation
+	// memory of BatchSize. Each batch's loss counts by its share of the step's examples, so the step equals one
+	// on all of them at once (for a loss that is a mean over examples).
 	GradAccum int
 
 	Epochs   int     // passes over the training set
@@ -61,8 +62,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.BatchSize <= 0:
 		return fmt.Errorf("train: batch size must be > 0, got %d", c.BatchSize)
-	case c.GradAccum < 0 || c.GradAccum > max(c.BatchSize, 1):
-		return fmt.Errorf("train: gradient accumulation must be in [0, batch size %d], got %d", c.BatchSize, c.GradAccum)
+	case c.GradAccum < 0:
+		return fmt.Errorf("train: gradient accumulation steps must be >= 0, got %d", c.GradAccum)
 	case c.MaxSteps < 0:
 		return fmt.Errorf("train: max steps must be >= 0, got %d", c.MaxSteps)
 	case c.MaxSteps == 0 && c.Epochs <= 0:
@@ -77,6 +78,9 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// StepBatch is the number of examples of an optimizer step: BatchSize·GradAccum.
+func (c *Config) StepBatch() int { return c.BatchSize * max(c.GradAccum, 1) }
 
 func (c *Config) log() io.Writer {
 	if c.Log == nil {
@@ -98,6 +102,9 @@ func (c *Config) fingerprint(l loraplus.Config, totalSteps, trainSize int) map[s
 		"alpha": fmt.Sprint(l.Alpha), "dropout": fmt.Sprint(l.Dropout), "init": l.Init.String(),
 		"rslora": fmt.Sprint(l.RSLoRA), "targets": fmt.Sprint(l.Targets), "target_regex": l.TargetRegex,
 		"lora_seed": fmt.Sprint(l.Seed),
+	}
+	if c.GradAccum > 1 { // absent from the checkpoints of runs without accumulation, which still resume
+		f["grad_accum"] = fmt.Sprint(c.GradAccum)
 	}
 	maps.Copy(f, c.Settings)
 	return f

@@ -29,6 +29,8 @@ type Task interface {
 	Len() int
 	// Backward computes the loss of the training examples b.Indices in training mode (dropout on) and
 	// back-propagates b.Scale times it into the gradients of the trainable tensors, which it must not clear.
+	// (A loss that is a mean over tokens rather than examples weighs a batch by its share of the tokens of
+	// b.All instead, so that accumulated batches still give the step of one batch of all of them.)
 	// It returns the unscaled loss and the number of input tokens of the batch (0 if the task does not count
 	// them). libtorch's generator is seeded with b.Seed before the call.
 	Backward(b Batch) (Loss, error)
@@ -39,19 +41,23 @@ type Evaluator interface {
 	Evaluate() (Metrics, error)
 }
 
-// Batch is one micro-batch of an optimizer step.
+// Batch is one batch of an optimizer step (one of Config.GradAccum).
 type Batch struct {
 	Indices []int   // training examples, in the epoch's order
+	All     []int   // the examples of the whole optimizer step (Indices when there is no accumulation)
 	Step    int     // the optimizer step it belongs to, from 0
-	Micro   int     // its index among the step's micro-batches (Config.GradAccum), from 0
+	Micro   int     // its index among the step's batches (Config.GradAccum), from 0
 	Seed    uint64  // the seed libtorch's generator got before Backward; for a task that reseeds per layer
-	Scale   float64 // the weight of its loss in the step: its share of the step's examples
+	Scale   float64 // the weight of its loss in the step: its share of the step's examples (see Task)
 }
 
 // Loss is what Backward returns.
 type Loss struct {
-	Value  float64 // the mean loss of the micro-batch, unscaled
-	Tokens int     // input tokens of the micro-batch (padding excluded); 0 if not counted
+	Value  float64 // the mean loss of the batch, unscaled
+	Tokens int     // input tokens of the batch (padding excluded); 0 if not counted
+	// Share is the weight the task gave the batch in the step when it is not Batch.Scale (a mean over tokens);
+	// the step's loss is the sum of Share·Value over its batches. 0 means Batch.Scale.
+	Share float64
 }
 
 // Result summarises a finished (or interrupted) run; it is metrics.json.
@@ -117,7 +123,7 @@ func New(lm *loraplus.Model, task Task, cfg Config) (*Session, error) {
 	if s.opt, err = lm.NewAdamW(cfg.Optim); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	s.perEpoch = StepsPerEpoch(n, cfg.BatchSize)
+	s.perEpoch = StepsPerEpoch(n, cfg.StepBatch())
 	s.total = cfg.MaxSteps
 	if s.total == 0 {
 		s.total = cfg.Epochs * s.perEpoch
@@ -240,11 +246,11 @@ func (s *Session) step(factor float64) (float64, error) {
 		return 0, err
 	}
 	step := s.state.Step + 1
-	micros := BatchIndices(idx, (len(idx)+s.accum()-1)/s.accum())
+	micros := BatchIndices(idx, s.cfg.BatchSize)
 	s.opt.ZeroGrad()
 	var v float64
 	for m, part := range micros {
-		b := Batch{Indices: part, Step: s.state.Step, Micro: m, Seed: nn.MixSeed(s.cfg.Seed, s.state.Step),
+		b := Batch{Indices: part, All: idx, Step: s.state.Step, Micro: m, Seed: nn.MixSeed(s.cfg.Seed, s.state.Step),
 			Scale: float64(len(part)) / float64(len(idx))}
 		if m > 0 {
 			b.Seed = nn.MixSeed(b.Seed, -m)
@@ -260,7 +266,11 @@ func (s *Session) step(factor float64) (float64, error) {
 			return 0, fmt.Errorf("train: loss is %v at step %d (epoch %d, batch %d); stopped before the update, last good checkpoint: %s",
 				l.Value, step, s.state.Epoch, s.state.EpochStep, s.lastCheckpointName())
 		}
-		v += b.Scale * l.Value
+		share := b.Scale
+		if l.Share > 0 {
+			share = l.Share
+		}
+		v += share * l.Value
 		s.examples += len(part)
 		s.tokens += l.Tokens
 	}
@@ -278,15 +288,13 @@ func (s *Session) step(factor float64) (float64, error) {
 	return v, nil
 }
 
-func (s *Session) accum() int { return max(s.cfg.GradAccum, 1) }
-
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // nextBatch draws the epoch's order when a new epoch starts and returns the next batch of example indices.
 func (s *Session) nextBatch() ([]int, error) {
 	if s.order == nil {
 		// The PCG stands at s.state.RNG, the state recorded for the start of this epoch.
-		s.order = BatchIndices(EpochOrder(rand.New(s.pcg), s.task.Len(), true), s.cfg.BatchSize)
+		s.order = BatchIndices(EpochOrder(rand.New(s.pcg), s.task.Len(), true), s.cfg.StepBatch())
 	}
 	if s.state.EpochStep >= len(s.order) {
 		return nil, fmt.Errorf("train: position %d is past the %d batches of epoch %d", s.state.EpochStep, len(s.order), s.state.Epoch)
