@@ -135,17 +135,18 @@ func (o *AdamW) Step(factor float64) error {
 	return nil
 }
 
-// ZeroGrad zeroes the gradients of every tensor the optimizer updates.
-func (o *AdamW) ZeroGrad() { zeroGrads(o.state) }
+// ZeroGrad drops the gradients of every tensor the optimizer updates: they become undefined (None), as torch's
+// zero_grad(set_to_none=True), its default, leaves them. A tensor that then receives no gradient before the next
+// Step is skipped by it (no decay, no moment update), as torch skips it; zeroed gradients would move it.
+func (o *AdamW) ZeroGrad() error { return dropGrads(o.state) }
 
-func zeroGrads(state []adamState) {
+func dropGrads(state []adamState) error {
 	for i := range state {
-		g := state[i].p.Tensor.MustGrad(false)
-		if g.MustDefined() {
-			g.MustZero_()
+		if err := state[i].p.Tensor.ResetGrad(); err != nil {
+			return fmt.Errorf("loraplus: dropping the gradient of %s: %w", state[i].p.Name, err)
 		}
-		g.MustDrop()
 	}
+	return nil
 }
 
 // State returns the optimizer state as named tensors ("<param>.exp_avg", "<param>.exp_avg_sq") and metadata

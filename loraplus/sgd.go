@@ -49,5 +49,5 @@ func (o *SGD) Step(factor float64) error {
 	return nil
 }
 
-// ZeroGrad zeroes the gradients.
-func (o *SGD) ZeroGrad() { zeroGrads(o.state) }
+// ZeroGrad drops the gradients (sets them to None), as AdamW.ZeroGrad does.
+func (o *SGD) ZeroGrad() error { return dropGrads(o.state) }

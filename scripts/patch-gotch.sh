@@ -35,3 +35,42 @@ n_list=$(grep -c '^	ctensorsPtr := lib\.Atg' "$p")
 [ "$n_list" -ge 9 ] || { echo "patch-gotch: expected the list-returning ops in $p, found $n_list" >&2; exit 1; }
 sed -i -E 's|^(	ctensorsPtr := lib\.Atg.*)$|\1\n	defer C.free(unsafe.Pointer(ctensorsPtr))|' "$p"
 echo "patch-gotch: $n_list list-returning ops free their C array" >&2
+
+# 5. gotch cannot set a tensor's gradient to None, as torch's zero_grad does by default since torch 2.0
+#    (set_to_none=True): zeroing instead keeps a tensor that stops receiving gradients in the optimizer, which then
+#    decays it and moves it along its old moments, where torch skips it. Adds at_grad_reset (the C API) and
+#    Tensor.ResetGrad (ts), which drop the gradient: t.grad = None.
+h="$dir/libtch/torch_api.h"
+c="$dir/libtch/torch_api.cpp"
+grep -q '^int at_requires_grad(tensor);$' "$h" || { echo "patch-gotch: at_requires_grad not found in $h" >&2; exit 1; }
+sed -i 's|^int at_requires_grad(tensor);$|int at_requires_grad(tensor);\nvoid at_grad_reset(tensor);|' "$h"
+cat >>"$c" <<'EOF'
+
+void at_grad_reset(tensor t) {
+  PROTECT(t->mutable_grad().reset();)
+}
+EOF
+cat >"$dir/libtch/grad_reset.go" <<'EOF'
+package libtch
+
+//#include "stddef.h"
+//#include "stdbool.h"
+//#include "torch_api.h"
+import "C"
+
+// AtGradReset drops the gradient of a tensor (t.grad = None in PyTorch). Added by scripts/patch-gotch.sh.
+func AtGradReset(ts Ctensor) { C.at_grad_reset(ts) }
+EOF
+cat >"$dir/ts/grad_reset.go" <<'EOF'
+package ts
+
+import lib "github.com/sugarme/gotch/libtch"
+
+// ResetGrad drops the tensor's gradient, as t.grad = None does in PyTorch: the next backward pass allocates a
+// new one, and until then the gradient is undefined. Added by scripts/patch-gotch.sh.
+func (ts *Tensor) ResetGrad() error {
+	lib.AtGradReset(ts.ctensor)
+	return TorchErr()
+}
+EOF
+echo "patch-gotch: at_grad_reset and Tensor.ResetGrad (gradients set to None)" >&2

@@ -94,7 +94,7 @@ if [ "$(cat .gotch/.generated 2>/dev/null)" != "$want" ]; then
 	log "generating .gotch: github.com/sugarme/gotch@$gotch_version bindings for libtorch $torch_version"
 	src=$(GOWORK=off go mod download -json "github.com/sugarme/gotch@$gotch_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 	[ -d "$src" ] || die "go mod download gave no directory for gotch"
-	rm -rf .gotch .gotch.tmp
+	rm -rf .gotch.tmp # the old copy stays usable until the new one is complete
 	cp -r "$src" .gotch.tmp
 	chmod -R u+w .gotch.tmp
 	.venv/bin/python scripts/gotchgen/declarations.py .gotch.tmp/gen/Declarations.yaml
@@ -102,6 +102,7 @@ if [ "$(cat .gotch/.generated 2>/dev/null)" != "$want" ]; then
 	printf '%s\n' "$libgo" >.gotch.tmp/libtch/lib.go
 	bash scripts/patch-gotch.sh .gotch.tmp
 	echo "$want" >.gotch.tmp/.generated
+	rm -rf .gotch
 	mv .gotch.tmp .gotch
 fi
 

@@ -247,7 +247,9 @@ func (s *Session) step(factor float64) (float64, error) {
 	}
 	step := s.state.Step + 1
 	micros := BatchIndices(idx, s.cfg.BatchSize)
-	s.opt.ZeroGrad()
+	if err := s.opt.ZeroGrad(); err != nil {
+		return 0, err
+	}
 	var v float64
 	for m, part := range micros {
 		b := Batch{Indices: part, All: idx, Step: s.state.Step, Micro: m, Seed: nn.MixSeed(s.cfg.Seed, s.state.Step),
