@@ -20,10 +20,12 @@ var fullPromptSubjects = []string{"abstract_algebra", "college_mathematics", "hi
 const parityMaxBytes = 6000
 
 // TestMMLUPromptParity compares the Go reader and prompt builder with
-// scripts/reference/mmlu_prompts.py (the reference prompt logic) on the real
-// data: parsed fields of every file of every split, the 5-shot prompt of
-// every test question, full prompt texts for a few subjects, and the shots
-// kept by FitPrompt under a byte budget.
+// scripts/reference/mmlu_prompts.py, which reads the files with pandas and
+// builds the prompts as the original evaluator (hendrycks/test evaluate.py)
+// does, on all of the shared data: the formatted cells of every file of
+// every split, the 5-shot prompt of every question of every split, full
+// prompt texts for a few subjects, and the shots kept by FitPrompt under a
+// byte budget.
 func TestMMLUPromptParity(t *testing.T) {
 	root := mmluDir(t)
 	out := runReference(t, "mmlu_prompts.py", "--data_dir", root, "--ntrain", "5",
@@ -37,7 +39,7 @@ func TestMMLUPromptParity(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(out, &ref))
 	require.Len(t, ref.Files, 3*57)
-	require.Len(t, ref.Prompts, 57)
+	require.Len(t, ref.Prompts, 3*57)
 
 	for key, want := range ref.Files {
 		qs, err := ReadQuestionsFile(filepath.Join(root, key), "s")
@@ -45,27 +47,34 @@ func TestMMLUPromptParity(t *testing.T) {
 		assert.Equal(t, want, fieldsDigest(qs), key)
 	}
 
-	subjects, err := Load(root, LoadOptions{Split: "test"})
-	require.NoError(t, err)
-	require.Len(t, subjects, 57)
 	byteCount := func(s string) (int, error) { return len(s), nil }
-	for _, s := range subjects {
-		require.Len(t, ref.Prompts[s.Name], len(s.Questions), s.Name)
-		for i, q := range s.Questions {
-			p, err := BuildPrompt(s.Name, s.Dev, q, 5)
-			require.NoError(t, err)
-			if !assert.Equal(t, ref.Prompts[s.Name][i], sha(p), "%s question %d", s.Name, i) {
-				break
+	prompts := 0
+	for _, split := range []string{"dev", "val", "test"} {
+		subjects, err := Load(root, LoadOptions{Split: split})
+		require.NoError(t, err)
+		require.Len(t, subjects, 57)
+		for _, s := range subjects {
+			key := split + "/" + s.Name
+			require.Len(t, ref.Prompts[key], len(s.Questions), key)
+			for i, q := range s.Questions {
+				p, err := BuildPrompt(s.Name, s.Dev, q, 5)
+				require.NoError(t, err)
+				prompts++
+				assert.Equal(t, ref.Prompts[key][i], sha(p), "%s question %d (%s:%d)", key, i, q.File, q.Line)
+				if split != "test" {
+					continue
+				}
+				if i < len(ref.Full[s.Name]) {
+					assert.Equal(t, ref.Full[s.Name][i], p)
+				}
+				fit, k, err := FitPrompt(s.Name, s.Dev, q, 5, parityMaxBytes, byteCount)
+				require.NoError(t, err)
+				assert.Equal(t, ref.Fit[s.Name][i][0], float64(k), "%s question %d", s.Name, i)
+				assert.Equal(t, ref.Fit[s.Name][i][1], sha(fit), "%s question %d", s.Name, i)
 			}
-			if i < len(ref.Full[s.Name]) {
-				assert.Equal(t, ref.Full[s.Name][i], p)
-			}
-			fit, k, err := FitPrompt(s.Name, s.Dev, q, 5, parityMaxBytes, byteCount)
-			require.NoError(t, err)
-			assert.Equal(t, ref.Fit[s.Name][i][0], float64(k), "%s question %d", s.Name, i)
-			assert.Equal(t, ref.Fit[s.Name][i][1], sha(fit), "%s question %d", s.Name, i)
 		}
 	}
+	assert.Equal(t, 285+1542+14079, prompts, "prompts compared (dev, val, test)")
 	for _, s := range fullPromptSubjects {
 		assert.Len(t, ref.Full[s], 2, s)
 	}

@@ -75,7 +75,11 @@ func TestMMLUKnownRows(t *testing.T) {
 			assert.Equal(t, tt.answer, q.Answer)
 		})
 	}
-	qs, err := ReadQuestionsFile(filepath.Join(root, "dev", "college_mathematics_dev.csv"), "college_mathematics")
+	qs, err := ReadQuestionsFile(filepath.Join(root, "test", "college_mathematics_test.csv"), "college_mathematics")
+	require.NoError(t, err)
+	assert.Equal(t, 9, qs[8].Line)
+	assert.Equal(t, "nan", qs[8].Choices[0], "a choice \"None\" is NaN to pandas, printed \"nan\" by the original evaluator")
+	qs, err = ReadQuestionsFile(filepath.Join(root, "dev", "college_mathematics_dev.csv"), "college_mathematics")
 	require.NoError(t, err)
 	assert.True(t, strings.Contains(qs[2].Question, "must be true?\r\nI. All"), "\\r\\n inside a quoted field is kept: %q", qs[2].Question)
 }
@@ -96,6 +100,8 @@ func TestReadQuestionsErrors(t *testing.T) {
 		{"unterminated quote", "q,a,b,c,d,A\n\"q,a,b,c,d,A\n", "quoted field not closed", "", 2},
 		{"stray quote", "\"q\"x,a,b,c,d,A\n", "closing quote", "", 1},
 		{"invalid utf8", "q,a,b,c,d,A\nq\xfe,a,b,c,d,A\n", "invalid UTF-8", "", 2},
+		{"NA answer", "q,a,b,c,d,A\nq,a,b,c,d,None\n", "got \"None\"", "answer", 2},
+		{"more rows than a pandas chunk", strings.Repeat("q,a,b,c,d,A\n", pandasChunkRows+1), "more than 131072 rows", "", pandasChunkRows + 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
