@@ -53,7 +53,7 @@ func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
 	if tokDir == "" {
 		tokDir = o.modelDir
 	}
-	if s.tok, err = loadTokenizer(tokDir, kind); err != nil {
+	if s.tok, err = loadTokenizer(tokDir); err != nil {
 		return nil, err
 	}
 	data, rep, err := glue.LoadTrainData(o.task, o.dataDir, s.tok,
