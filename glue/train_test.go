@@ -292,6 +292,14 @@ func TestTrainConfigErrors(t *testing.T) {
 	assert.Equal(t, 3, DefaultTrainConfig(task, 5e-5).Epochs)
 }
 
+// TestDefaultTrainConfigClips checks the gradient clipping of the authors' GLUE scripts: Hugging Face Trainer's
+// max_grad_norm 1.
+func TestDefaultTrainConfigClips(t *testing.T) {
+	for _, task := range Tasks() {
+		assert.Equal(t, 1.0, DefaultTrainConfig(task, 2e-4, "c_attn").ClipNorm, task.Name)
+	}
+}
+
 func TestTrainerErrors(t *testing.T) {
 	runtime.LockOSThread()
 	data := tinyData(t, 16, 8)

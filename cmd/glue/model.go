@@ -18,6 +18,8 @@ type modelKind struct {
 	name    string
 	lr      float64
 	targets []string
+	// frozenHead are the head tensors the authors kept frozen, the -freeze-head auto default.
+	frozenHead []string
 	// padToModel gives the tokenizer's pad id to the model (GPT-2 finds each sequence's last token by it).
 	padToModel bool
 	load       func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error)
@@ -37,6 +39,7 @@ var modelKinds = map[string]modelKind{
 			return int(c.NPositions), fmt.Sprintf("n_positions in %s", filepath.Join(dir, nn.HFConfigFile)), err
 		}},
 	"roberta": {name: "roberta", lr: 5e-5, targets: []string{"query", "value"},
+		frozenHead: []string{"classifier.dense.weight", "classifier.dense.bias"},
 		load: func(dir string, o nn.HFLoadOptions) (nn.SequenceClassifier, error) {
 			return nn.LoadRobertaForSequenceClassification(dir, o)
 		},
@@ -46,6 +49,9 @@ var modelKinds = map[string]modelKind{
 				c.MaxPositionEmbeddings, filepath.Join(dir, nn.HFConfigFile), c.PadID()+1), err
 		}},
 }
+
+// frozenHeadAuto is the -freeze-head value that keeps the model type's frozenHead.
+const frozenHeadAuto = "auto"
 
 // detectKind reads config.json's model_type; a GGUF file is a Llama model, whose header is parsed here so that a
 // damaged file is reported as such before anything else loads.
