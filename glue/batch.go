@@ -51,11 +51,12 @@ func PipelineTokenizer(p *tokenizer.Pipeline, padID int) Tokenizer {
 	return Tokenizer{Encode: enc, PadID: padID}
 }
 
-// Encoded is one tokenized example: ids [≤ MaxLen] and its class id.
+// Encoded is one tokenized example: ids [≤ MaxLen] and its class id, or for a regression task its score.
 type Encoded struct {
 	IDs   []int
 	Label int
-	Line  int // the example's line in its file, for error messages
+	Value float64 // the gold score of a regression task (Example.Value)
+	Line  int     // the example's line in its file, for error messages
 }
 
 // EncodeExamples tokenizes examples with at most maxLen ids each (see Tokenizer.Encode) and returns how many had
@@ -90,7 +91,7 @@ func EncodeExamples(examples []Example, tok Tokenizer, maxLen int) ([]Encoded, i
 		if cut {
 			truncated++
 		}
-		out[i] = Encoded{IDs: ids, Label: ex.Label, Line: ex.Line}
+		out[i] = Encoded{IDs: ids, Label: ex.Label, Value: ex.Value, Line: ex.Line}
 	}
 	return out, truncated, nil
 }
@@ -100,7 +101,9 @@ type Batch struct {
 	// IDs and Mask are [Rows, Cols] int64, row-major; Mask is 1 on tokens and 0 on padding.
 	IDs, Mask []int64
 	// Labels are [Rows] class ids.
-	Labels     []int64
+	Labels []int64
+	// Values are [Rows] gold scores of a regression task (0 for a classification task).
+	Values     []float32
 	Rows, Cols int
 }
 
@@ -116,7 +119,7 @@ func MakeBatch(data []Encoded, idx []int, cols, padID int) (*Batch, error) {
 		}
 	}
 	b := &Batch{Rows: len(idx), Cols: cols, IDs: make([]int64, len(idx)*cols), Mask: make([]int64, len(idx)*cols),
-		Labels: make([]int64, len(idx))}
+		Labels: make([]int64, len(idx)), Values: make([]float32, len(idx))}
 	for r, i := range idx {
 		if i < 0 || i >= len(data) {
 			return nil, fmt.Errorf("batch index %d outside [0, %d)", i, len(data))
@@ -134,7 +137,7 @@ func MakeBatch(data []Encoded, idx []int, cols, padID int) (*Batch, error) {
 				row[j] = int64(padID)
 			}
 		}
-		b.Labels[r] = int64(ex.Label)
+		b.Labels[r], b.Values[r] = int64(ex.Label), float32(ex.Value)
 	}
 	return b, nil
 }

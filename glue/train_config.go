@@ -49,7 +49,7 @@ func DefaultTrainConfig(task Task, lr float64, targets ...string) TrainConfig {
 
 // Validate reports settings that cannot run.
 func (c *TrainConfig) Validate() error {
-	if c.Task.NumLabels() < 2 {
+	if c.Task.NumLabels() < 2 && !c.Task.Regression {
 		return fmt.Errorf("glue: task %q has fewer than 2 labels", c.Task.Name)
 	}
 	if err := c.LoRA.Validate(); err != nil {

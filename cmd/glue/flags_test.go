@@ -58,7 +58,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		args []string
 		err  string
 	}{
-		{[]string{"-task", "cola"}, `-task: unknown task "cola"`},
+		{[]string{"-task", "ax"}, `-task: unknown task "ax"`},
 		{[]string{"-bad-rows", "ignore"}, `-bad-rows: want stop or skip, got "ignore"`},
 		{[]string{"-init", "gauss"}, `-init: unknown LoRA init "gauss"`},
 		{[]string{"-targets", "c_attn,,c_fc"}, "-targets: empty name"},
@@ -139,7 +139,7 @@ func TestFrozenHeadDefault(t *testing.T) {
 }
 
 func TestRunUsageErrors(t *testing.T) {
-	assert.Equal(t, cli.ExitUsage, run([]string{"-task", "cola"}, io.Discard, io.Discard))
+	assert.Equal(t, cli.ExitUsage, run([]string{"-task", "ax"}, io.Discard, io.Discard))
 	assert.Equal(t, cli.ExitOK, run([]string{"-h"}, io.Discard, io.Discard))
 	assert.Equal(t, cli.ExitError, run([]string{"-model", t.TempDir()}, io.Discard, io.Discard), "no config.json")
 }
