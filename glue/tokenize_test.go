@@ -138,10 +138,10 @@ func TestPipelineTokenizerMatchesHF(t *testing.T) {
 	}
 }
 
-// oddBudget checks a truncated pair at an odd max length. When both texts have to be cut, tokenizers 0.23
-// gives the odd token of the budget sometimes to the first and sometimes to the second text, depending on the
-// texts (for plain repeated words as its documented rule, for some real pairs not), where the project's
-// tokenizer follows the documented rule. So the encodings must have the same length, the same special tokens
+// oddBudget checks a truncated pair at an odd max length. When both texts have to be cut, tokenizers 0.23 gives
+// the odd token of the budget sometimes to the first and sometimes to the second text, depending on the lengths
+// and, for some real pairs, on the texts, where the project's tokenizer gives it to the longer text as the
+// longest-first rule in the tokenizers source reads. So the encodings must have the same length, the same special tokens
 // at the same places, each text must be a prefix of the whole text's tokens, and the two split points differ
 // by at most one token.
 func oddBudget(t *testing.T, p *tokenizer.Pipeline, want, got []int, c tokCase, what string) {
