@@ -21,7 +21,8 @@ type compareRun struct {
 
 // runCompare trains LoRA (ratio 1) and LoRA+ (-ratio) with the same lr_A and everything else equal, into
 // OUT/compare/ratio-R/, and draws OUT/compare/compare.png: the task's main dev metric (Task.BestKey, e.g.
-// eval_accuracy) over steps for both (the paper's Figure 7). With -resume latest each run continues from its newest checkpoint (cellResume).
+// eval_accuracy) over steps for both (the paper's Figure 7). With -resume latest each run continues from its
+// newest checkpoint (cellResume).
 func runCompare(s *session, st *cli.Stopper) error {
 	dir := filepath.Join(s.o.out, "compare")
 	metric := s.o.task.BestKey()

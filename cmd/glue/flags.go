@@ -112,14 +112,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.wd, "weight-decay", 0, "AdamW decoupled weight decay")
 	fs.StringVar(&o.schedule, "schedule", "linear", "learning-rate schedule: linear, constant or cosine (Llama default constant)")
 	fs.IntVar(&o.warmup, "warmup", 0, "warmup steps")
-	fs.Float64Var(&o.clip, "clip", 1, "clip the gradients' global L2 norm to this, as Hugging Face Trainer's max_grad_norm (default 1, "+
-		"the authors' GLUE scripts; 0: no clipping)")
+	fs.Float64Var(&o.clip, "clip", 1, "clip the gradients' global L2 norm to this, as Hugging Face Trainer's max_grad_norm, 1 in "+
+		"the authors' GLUE scripts (0: no clipping)")
 	fs.IntVar(&o.evalEvery, "eval-every", 500, "evaluate every N steps (0: only at the end)")
 	fs.IntVar(&o.saveEvery, "save-every", 500, "checkpoint every N steps (0: only at the end)")
 	fs.IntVar(&o.keep, "keep", 2, "checkpoints to keep (0: all)")
-	fs.StringVar(&sweep, "sweep", "", "train every cell of an (lr_A, lr_B) grid, \"lrA1,lrA2,...:lrB1,lrB2,...\", and draw the accuracy heatmap")
+	fs.StringVar(&sweep, "sweep", "", "train every cell of an (lr_A, lr_B) grid, \"lrA1,lrA2,...:lrB1,lrB2,...\", and draw the heatmap of the main dev metric (e.g. eval_accuracy)")
 	fs.BoolVar(&o.sweepGrid, "sweep-grid", false, "sweep the default grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)")
-	fs.BoolVar(&o.compare, "compare", false, "train ratio 1 (LoRA) and -ratio (LoRA+) and draw accuracy over steps")
+	fs.BoolVar(&o.compare, "compare", false, "train ratio 1 (LoRA) and -ratio (LoRA+) and draw the main dev metric over steps")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

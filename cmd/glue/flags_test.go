@@ -132,7 +132,7 @@ func TestFrozenHeadDefault(t *testing.T) {
 	var help strings.Builder
 	_, err := parseFlags([]string{"-h"}, &help)
 	require.Error(t, err)
-	for _, want := range []string{"max_grad_norm (default 1", "classifier.dense.weight,classifier.dense.bias frozen for RoBERTa",
+	for _, want := range []string{"max_grad_norm, 1 in the authors' GLUE scripts (0: no clipping) (default 1)", "classifier.dense.weight,classifier.dense.bias frozen for RoBERTa",
 		"\"none\" to train the whole head", "(default \"auto\")"} {
 		assert.Contains(t, help.String(), want)
 	}

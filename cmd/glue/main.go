@@ -11,8 +11,9 @@
 // eval_f1, eval_combined_score, eval_matthews_correlation, eval_pearson, eval_spearmanr). Ctrl-C finishes the step in flight, writes a checkpoint and exits with status 130; -resume
 // latest continues the run exactly where it stopped.
 //
-// -sweep "lrA1,...:lrB1,..." (or -sweep-grid) trains every (lr_A, lr_B) cell and draws the accuracy heatmap
-// (the paper's Figures 3-4); -compare trains ratio 1 against -ratio and draws accuracy over steps (Figure 7).
+// -sweep "lrA1,...:lrB1,..." (or -sweep-grid) trains every (lr_A, lr_B) cell and draws the heatmap of the
+// main dev metric (the paper's Figures 3-4); -compare trains ratio 1 against -ratio and draws it over steps
+// (Figure 7).
 package main
 
 import (
