@@ -30,7 +30,8 @@ type TrainData struct {
 
 // Trainer finetunes the LoRA adapters and the classification head of a model on a GLUE task: a training
 // session (package train) whose task is the cross-entropy of the model's class logits (the mean squared error of
-// its one output for a regression task, STS-B), evaluated on every evaluation set. All of its methods except Stop must run on one goroutine locked to its OS thread.
+// its one output for a regression task, STS-B), evaluated on every evaluation set. All of its methods except
+// Stop must run on one goroutine locked to its OS thread.
 type Trainer struct {
 	*train.Session
 	c *classify
