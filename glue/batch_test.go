@@ -9,17 +9,22 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// countTokenizer encodes "w1 w2 ..." as [100, len(w1), len(w2), ..., 101]: a start id, one id per word, an end id.
-func countTokenizer(keepLast int) Tokenizer {
-	return Tokenizer{PadID: 0, KeepLast: keepLast, Encode: func(a, b string) ([]int, error) {
+// countTokenizer encodes "w1 w2 ..." as [100, len(w1), len(w2), ..., 101]: a start id, one id per word, an end
+// id; it cuts words from the end to fit maxLen. "FAIL" fails and "LONG" ignores maxLen.
+func countTokenizer() Tokenizer {
+	return Tokenizer{PadID: 0, Encode: func(a, b string, maxLen int) ([]int, bool, error) {
 		if strings.Contains(a, "FAIL") {
-			return nil, errors.New("cannot encode")
+			return nil, false, errors.New("cannot encode")
 		}
-		ids := []int{100}
+		var words []int
 		for _, w := range strings.Fields(a + " " + b) {
-			ids = append(ids, len(w))
+			words = append(words, len(w))
 		}
-		return append(ids, 101), nil
+		cut := false
+		if len(words)+2 > maxLen && !strings.Contains(a, "LONG") {
+			words, cut = words[:max(0, maxLen-2)], true
+		}
+		return append(append([]int{100}, words...), 101), cut, nil
 	}}
 }
 
@@ -28,22 +33,20 @@ func TestEncodeExamples(t *testing.T) {
 		name      string
 		text      string
 		maxLen    int
-		keepLast  int
 		want      []int
 		truncated int
 		err       string
 	}{
 		{name: "fits", text: "a bb", maxLen: 8, want: []int{100, 1, 2, 101}},
 		{name: "exact", text: "a bb", maxLen: 4, want: []int{100, 1, 2, 101}},
-		{name: "truncated keeps the end id", text: "a bb ccc dddd", maxLen: 4, keepLast: 1, want: []int{100, 1, 2, 101}, truncated: 1},
-		{name: "truncated plain", text: "a bb ccc dddd", maxLen: 4, want: []int{100, 1, 2, 3}, truncated: 1},
+		{name: "truncated by the tokenizer", text: "a bb ccc dddd", maxLen: 4, want: []int{100, 1, 2, 101}, truncated: 1},
 		{name: "encoder error names the line", text: "FAIL", maxLen: 4, err: "line 7: cannot encode"},
+		{name: "encoding above max length", text: "LONG a bb", maxLen: 3, err: "line 7 encodes to 5 tokens, above the max length 3"},
 		{name: "bad max length", text: "a", maxLen: 0, err: "max length must be > 0"},
-		{name: "keep-last too large", text: "a", maxLen: 2, keepLast: 2, err: "KeepLast 2"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			enc, n, err := EncodeExamples([]Example{{TextA: c.text, Label: 1, Line: 7}}, countTokenizer(c.keepLast), c.maxLen)
+			enc, n, err := EncodeExamples([]Example{{TextA: c.text, Label: 1, Line: 7}}, countTokenizer(), c.maxLen)
 			if c.err != "" {
 				require.ErrorContains(t, err, c.err)
 				return

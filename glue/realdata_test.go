@@ -3,7 +3,6 @@ package glue
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,10 +66,10 @@ func TestRealFindFiles(t *testing.T) {
 		dev       []Split
 		missing   int
 	}{
-		{"sst-2", dir, "SST-2/train.tsv", []Split{{"sst-2", "SST-2/dev.tsv"}}, 0},
-		{"sst-2", filepath.Join(dir, "SST-2"), "SST-2/train.tsv", []Split{{"sst-2", "SST-2/dev.tsv"}}, 0},
-		{"mnli", filepath.Join(dir, "MNLI-16shot"), "MNLI-16shot/train.tsv", []Split{{"mnli-m", "MNLI-16shot/dev_matched.tsv"}}, 1},
-		{"qqp", filepath.Join(dir, "QQP-16shot"), "QQP-16shot/train.tsv", []Split{{"qqp", "QQP-16shot/dev.tsv"}}, 0},
+		{"sst-2", dir, "SST-2/train.tsv", []Split{{"sst-2", "SST-2/dev.tsv", ""}}, 0},
+		{"sst-2", filepath.Join(dir, "SST-2"), "SST-2/train.tsv", []Split{{"sst-2", "SST-2/dev.tsv", ""}}, 0},
+		{"mnli", filepath.Join(dir, "MNLI-16shot"), "MNLI-16shot/train.tsv", []Split{{"mnli-m", "MNLI-16shot/dev_matched.tsv", ""}}, 1},
+		{"qqp", filepath.Join(dir, "QQP-16shot"), "QQP-16shot/train.tsv", []Split{{"qqp", "QQP-16shot/dev.tsv", ""}}, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.task+"/"+filepath.Base(tc.dir), func(t *testing.T) {
@@ -94,63 +93,106 @@ type hfExample struct {
 	TextA   string  `json:"text_a"`
 	TextB   *string `json:"text_b"`
 	Label   string  `json:"label"`
-	LabelID int     `json:"label_id"`
+	LabelID float64 `json:"label_id"` // class id, or STS-B's score
 }
 
 type hfFile struct {
 	Reordered bool        `json:"reordered"`
-	Labels    []string    `json:"labels"`
+	Labels    []*string   `json:"labels"`
 	Examples  []hfExample `json:"examples"`
+}
+
+// readWithHF reads files (task, path) with Hugging Face's GLUE processors through glue_read.py.
+func readWithHF(t *testing.T, files [][2]string) map[string]hfFile {
+	var args []string
+	for _, f := range files {
+		args = append(args, f[0]+"="+f[1])
+	}
+	var ref map[string]hfFile
+	require.NoError(t, json.Unmarshal([]byte(reftest.Run(t, "glue_read.py", args...)), &ref))
+	return ref
+}
+
+// compareWithHF reads path here and checks every example against Hugging Face's: id, texts, label string and
+// class id (or score).
+func compareWithHF(t *testing.T, task Task, path string, hf hfFile) {
+	t.Helper()
+	var labels []string
+	for _, l := range hf.Labels {
+		if l != nil {
+			labels = append(labels, *l)
+		}
+	}
+	assert.Equal(t, task.Labels, labels)
+	res, err := task.ReadFile(path, ReadOptions{})
+	require.NoError(t, err)
+	require.Len(t, res.Examples, len(hf.Examples))
+	for i, ex := range res.Examples {
+		want := hf.Examples[i]
+		_, id, _ := strings.Cut(want.GUID, "-")
+		require.Equal(t, id, ex.ID, "line %d: id", ex.Line)
+		require.Equal(t, want.TextA, ex.TextA, "line %d: text_a", ex.Line)
+		if task.IsPair() {
+			require.NotNil(t, want.TextB, "line %d: text_b", ex.Line)
+			require.Equal(t, *want.TextB, ex.TextB, "line %d: text_b", ex.Line)
+		} else {
+			require.Nil(t, want.TextB, "line %d: text_b", ex.Line)
+			require.Empty(t, ex.TextB, "line %d: text_b", ex.Line)
+		}
+		if task.Regression {
+			require.Equal(t, want.LabelID, ex.Value, "line %d: score", ex.Line)
+			require.Zero(t, ex.Label, "line %d: label", ex.Line)
+			continue
+		}
+		require.Equal(t, want.LabelID, float64(ex.Label), "line %d: label", ex.Line)
+		require.Equal(t, want.Label, task.Labels[ex.Label], "line %d: label", ex.Line)
+	}
 }
 
 // TestParityWithHF reads the shared files here and with Hugging Face's GLUE processors and
 // compares every example: texts, label strings and ids, and ids.
 func TestParityWithHF(t *testing.T) {
 	files := realFiles(t)
-	root := reftest.Root(t)
-	python := filepath.Join(root, ".venv", "bin", "python")
-	_, err := os.Stat(python)
-	require.NoError(t, err, "the Python reference environment is missing: want %s (see scripts/requirements.txt)", python)
-
-	args := []string{filepath.Join(root, "scripts", "reference", "glue_read.py")}
+	var args [][2]string
 	for _, f := range files {
-		args = append(args, f.task+"="+f.path)
+		args = append(args, [2]string{f.task, f.path})
 	}
-	cmd := exec.Command(python, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "glue_read.py failed: %s", stderr.String())
-	var ref map[string]hfFile
-	require.NoError(t, json.Unmarshal(out, &ref))
-
+	ref := readWithHF(t, args)
 	for _, f := range files {
 		t.Run(f.task+"/"+filepath.Base(filepath.Dir(f.path))+"/"+filepath.Base(f.path), func(t *testing.T) {
-			task := mustTask(t, f.task)
 			hf, ok := ref[f.path]
 			require.True(t, ok, "no reference output for %s", f.path)
-			assert.Equal(t, task.Labels, hf.Labels)
 			assert.Equal(t, f.task == "sst-2" && filepath.Base(f.path) == "train.tsv", hf.Reordered,
 				"only the SST-2 train file has its columns out of the processor's order")
+			compareWithHF(t, mustTask(t, f.task), f.path, hf)
+		})
+	}
+}
 
-			res, err := task.ReadFile(f.path, ReadOptions{})
+// TestAllTasksParityWithHF reads the train and dev files of CoLA (no header), MRPC (byte order mark), RTE,
+// STS-B (scores) and WNLI, laid out as the official GLUE download, here and with Hugging Face's processors.
+func TestAllTasksParityWithHF(t *testing.T) {
+	tasks := map[string]string{"cola": "CoLA", "mrpc": "MRPC", "rte": "RTE", "sts-b": "STS-B", "wnli": "WNLI"}
+	var args [][2]string
+	for name, dir := range tasks {
+		for _, f := range []string{"train.tsv", "dev.tsv"} {
+			p, err := filepath.Abs(filepath.Join("testdata", "glue", dir, f))
 			require.NoError(t, err)
-			require.Len(t, res.Examples, len(hf.Examples))
-			for i, ex := range res.Examples {
-				want := hf.Examples[i]
-				_, id, _ := strings.Cut(want.GUID, "-")
-				require.Equal(t, id, ex.ID, "line %d: id", ex.Line)
-				require.Equal(t, want.TextA, ex.TextA, "line %d: text_a", ex.Line)
-				if task.IsPair() {
-					require.NotNil(t, want.TextB, "line %d: text_b", ex.Line)
-					require.Equal(t, *want.TextB, ex.TextB, "line %d: text_b", ex.Line)
-				} else {
-					require.Nil(t, want.TextB, "line %d: text_b", ex.Line)
-					require.Empty(t, ex.TextB, "line %d: text_b", ex.Line)
-				}
-				require.Equal(t, want.LabelID, ex.Label, "line %d: label", ex.Line)
-				require.Equal(t, want.Label, task.Labels[ex.Label], "line %d: label", ex.Line)
-			}
+			args = append(args, [2]string{name, p})
+		}
+	}
+	ref := readWithHF(t, args)
+	for _, a := range args {
+		t.Run(a[0]+"/"+filepath.Base(a[1]), func(t *testing.T) {
+			task := mustTask(t, a[0])
+			hf, ok := ref[a[1]]
+			require.True(t, ok, "no reference output for %s", a[1])
+			require.NotEmpty(t, hf.Examples)
+			assert.False(t, hf.Reordered, "the files are in the processor's layout")
+			compareWithHF(t, task, a[1], hf)
+			files, err := task.FindFiles(filepath.Join("testdata", "glue"))
+			require.NoError(t, err)
+			assert.Len(t, files.Dev, 1)
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,54 +15,83 @@ import (
 
 // Example is one labelled GLUE example.
 type Example struct {
-	// ID is the value of the task's ID column (MNLI and QNLI "index", QQP "id"); for a file
-	// without one (SST-2) it is the data row number, Line-1, as in Hugging Face's guids.
+	// ID is the value of the task's ID column (MNLI, QNLI, RTE, WNLI and STS-B "index", QQP "id"); for a
+	// file without one (SST-2, CoLA, MRPC) it is Line-1, as in Hugging Face's guids.
 	ID string
 	// TextA is the first (or only) text; TextB the second text of a pair task, "" otherwise.
 	TextA, TextB string
-	// Label is the index of the label in Task.Labels.
+	// Label is the index of the label in Task.Labels; 0 for a regression task.
 	Label int
+	// Value is the gold score of a regression task (STS-B's similarity in [0, 5]); 0 for a classification task.
+	Value float64
 	// Line is the 1-based physical line of the row in its file.
 	Line int
 }
 
-// Split names one file of a task, e.g. {Name: "mnli-m", File: "dev_matched.tsv"}.
+// Split names one file of a task, e.g. {Name: "mnli-mm", File: "dev_mismatched.tsv", Suffix: "_mm"}.
 type Split struct {
 	Name string
 	File string
+	// Suffix ends the metric names of an evaluation split, as Hugging Face's run_glue.py names MNLI's
+	// mismatched results ("eval_accuracy_mm"); "" for the others.
+	Suffix string
 }
 
-// Metric kinds, as named by Hugging Face's glue_compute_metrics.
+// Metric kinds, as named by Hugging Face's glue_compute_metrics; the metrics they give carry the names of the
+// evaluate library's glue metric (see Task.Evaluate).
 const (
-	// MetricAcc is accuracy alone ("acc").
+	// MetricAcc is accuracy alone ("accuracy").
 	MetricAcc = "acc"
-	// MetricAccAndF1 is accuracy, binary F1 of class 1 and their mean ("acc", "f1", "acc_and_f1").
+	// MetricAccAndF1 is accuracy, binary F1 of class 1 and their mean ("accuracy", "f1", "combined_score").
 	MetricAccAndF1 = "acc_and_f1"
+	// MetricMCC is the Matthews correlation ("matthews_correlation"), CoLA's metric.
+	MetricMCC = "mcc"
+	// MetricPearsonSpearman is the Pearson and Spearman correlation of scores and their mean ("pearson",
+	// "spearmanr", "combined_score"), STS-B's metric.
+	MetricPearsonSpearman = "pearson_and_spearman"
 )
 
-// Task describes a GLUE classification task the way Hugging Face's GLUE processors do, with
-// the columns named by header instead of position.
+// Task describes a GLUE task the way Hugging Face's GLUE processors do, with the columns named by header
+// instead of position.
 type Task struct {
-	// Name is the lower-case task name: "mnli", "qqp", "sst-2" or "qnli".
+	// Name is the lower-case task name: "cola", "mnli", "mrpc", "qnli", "qqp", "rte", "sst-2", "sts-b" or "wnli".
 	Name string
-	// Dir is the task's directory in the official GLUE download: "MNLI", "QQP", "SST-2", "QNLI".
+	// Dir is the task's directory in the official GLUE download: "CoLA", "MNLI", "MRPC", "QNLI", ...
 	Dir string
+	// Headerless names the columns of files that have no header row (CoLA's train and dev files); nil when
+	// the first row of a file names its columns.
+	Headerless []string
 	// TextA and TextB are the text columns; TextB is "" for a single-sentence task.
 	TextA, TextB string
 	// LabelColumn holds the label strings.
 	LabelColumn string
-	// Labels lists the label strings; a label's index here is its class id.
+	// Labels lists the label strings; a label's index here is its class id. It is nil for a regression task.
 	Labels []string
+	// Regression says the label column holds a score (STS-B): the model has one output, trained with the mean
+	// squared error, as Hugging Face's problem_type "regression" (num_labels 1).
+	Regression bool
 	// IDColumn is the optional column that gives Example.ID ("" when the task has none).
 	IDColumn string
 	// Train is the training file; Dev lists the evaluation files, each with its metric prefix.
 	Train Split
 	Dev   []Split
-	// Metric is MetricAcc or MetricAccAndF1.
+	// Metric is MetricAcc, MetricAccAndF1, MetricMCC or MetricPearsonSpearman.
 	Metric string
+	// Main is the metric a run tracks as its best, without the "eval_" prefix: accuracy, CoLA's
+	// matthews_correlation, STS-B's pearson, or the combined_score of MRPC and QQP.
+	Main string
 }
 
 var tasks = []Task{
+	{
+		Name: "cola", Dir: "CoLA",
+		Headerless: []string{"source", "label", "original_label", "sentence"},
+		TextA:      "sentence", LabelColumn: "label",
+		Labels: []string{"0", "1"},
+		Train:  Split{Name: "train", File: "train.tsv"},
+		Dev:    []Split{{Name: "cola", File: "dev.tsv"}},
+		Metric: MetricMCC, Main: "matthews_correlation",
+	},
 	{
 		Name: "mnli", Dir: "MNLI",
 		TextA: "sentence1", TextB: "sentence2", LabelColumn: "gold_label",
@@ -70,26 +100,17 @@ var tasks = []Task{
 		Train:    Split{Name: "train", File: "train.tsv"},
 		Dev: []Split{
 			{Name: "mnli-m", File: "dev_matched.tsv"},
-			{Name: "mnli-mm", File: "dev_mismatched.tsv"},
+			{Name: "mnli-mm", File: "dev_mismatched.tsv", Suffix: "_mm"},
 		},
-		Metric: MetricAcc,
+		Metric: MetricAcc, Main: "accuracy",
 	},
 	{
-		Name: "qqp", Dir: "QQP",
-		TextA: "question1", TextB: "question2", LabelColumn: "is_duplicate",
-		Labels:   []string{"0", "1"},
-		IDColumn: "id",
-		Train:    Split{Name: "train", File: "train.tsv"},
-		Dev:      []Split{{Name: "qqp", File: "dev.tsv"}},
-		Metric:   MetricAccAndF1,
-	},
-	{
-		Name: "sst-2", Dir: "SST-2",
-		TextA: "sentence", LabelColumn: "label",
+		Name: "mrpc", Dir: "MRPC",
+		TextA: "#1 String", TextB: "#2 String", LabelColumn: "Quality",
 		Labels: []string{"0", "1"},
 		Train:  Split{Name: "train", File: "train.tsv"},
-		Dev:    []Split{{Name: "sst-2", File: "dev.tsv"}},
-		Metric: MetricAcc,
+		Dev:    []Split{{Name: "mrpc", File: "dev.tsv"}},
+		Metric: MetricAccAndF1, Main: "combined_score",
 	},
 	{
 		Name: "qnli", Dir: "QNLI",
@@ -98,7 +119,51 @@ var tasks = []Task{
 		IDColumn: "index",
 		Train:    Split{Name: "train", File: "train.tsv"},
 		Dev:      []Split{{Name: "qnli", File: "dev.tsv"}},
-		Metric:   MetricAcc,
+		Metric:   MetricAcc, Main: "accuracy",
+	},
+	{
+		Name: "qqp", Dir: "QQP",
+		TextA: "question1", TextB: "question2", LabelColumn: "is_duplicate",
+		Labels:   []string{"0", "1"},
+		IDColumn: "id",
+		Train:    Split{Name: "train", File: "train.tsv"},
+		Dev:      []Split{{Name: "qqp", File: "dev.tsv"}},
+		Metric:   MetricAccAndF1, Main: "combined_score",
+	},
+	{
+		Name: "rte", Dir: "RTE",
+		TextA: "sentence1", TextB: "sentence2", LabelColumn: "label",
+		Labels:   []string{"entailment", "not_entailment"},
+		IDColumn: "index",
+		Train:    Split{Name: "train", File: "train.tsv"},
+		Dev:      []Split{{Name: "rte", File: "dev.tsv"}},
+		Metric:   MetricAcc, Main: "accuracy",
+	},
+	{
+		Name: "sst-2", Dir: "SST-2",
+		TextA: "sentence", LabelColumn: "label",
+		Labels: []string{"0", "1"},
+		Train:  Split{Name: "train", File: "train.tsv"},
+		Dev:    []Split{{Name: "sst-2", File: "dev.tsv"}},
+		Metric: MetricAcc, Main: "accuracy",
+	},
+	{
+		Name: "sts-b", Dir: "STS-B",
+		TextA: "sentence1", TextB: "sentence2", LabelColumn: "score",
+		Regression: true,
+		IDColumn:   "index",
+		Train:      Split{Name: "train", File: "train.tsv"},
+		Dev:        []Split{{Name: "sts-b", File: "dev.tsv"}},
+		Metric:     MetricPearsonSpearman, Main: "pearson",
+	},
+	{
+		Name: "wnli", Dir: "WNLI",
+		TextA: "sentence1", TextB: "sentence2", LabelColumn: "label",
+		Labels:   []string{"0", "1"},
+		IDColumn: "index",
+		Train:    Split{Name: "train", File: "train.tsv"},
+		Dev:      []Split{{Name: "wnli", File: "dev.tsv"}},
+		Metric:   MetricAcc, Main: "accuracy",
 	},
 }
 
@@ -121,12 +186,15 @@ func Tasks() []Task {
 	return out
 }
 
-// TaskByName returns a copy of the named task. Names are case-insensitive; "sst2" is accepted
-// for "sst-2".
+// TaskByName returns a copy of the named task. Names are case-insensitive; "sst2" and "stsb" (the names
+// of the datasets library's glue configurations) are accepted for "sst-2" and "sts-b".
 func TaskByName(name string) (Task, error) {
 	key := strings.ToLower(strings.TrimSpace(name))
-	if key == "sst2" {
+	switch key {
+	case "sst2":
 		key = "sst-2"
+	case "stsb":
+		key = "sts-b"
 	}
 	for _, t := range tasks {
 		if t.Name == key {
@@ -138,6 +206,7 @@ func TaskByName(name string) (Task, error) {
 
 func (t Task) clone() Task {
 	t.Labels = slices.Clone(t.Labels)
+	t.Headerless = slices.Clone(t.Headerless)
 	t.Dev = slices.Clone(t.Dev)
 	return t
 }
@@ -145,8 +214,14 @@ func (t Task) clone() Task {
 // IsPair reports whether examples have two texts.
 func (t Task) IsPair() bool { return t.TextB != "" }
 
-// NumLabels returns the number of classes.
-func (t Task) NumLabels() int { return len(t.Labels) }
+// NumLabels returns the number of model outputs: the number of classes, or 1 for a regression task (as
+// Hugging Face's num_labels).
+func (t Task) NumLabels() int {
+	if t.Regression {
+		return 1
+	}
+	return len(t.Labels)
+}
 
 // LabelIndex returns the class id of a label string (exact match) and whether it is known.
 func (t Task) LabelIndex(label string) (int, bool) {
@@ -199,19 +274,26 @@ func (t Task) ReadFile(path string, opts ReadOptions) (*ReadResult, error) {
 }
 
 // ReadExamples reads the examples of a task from a GLUE TSV stream; name is used in errors.
-// Columns are found by header name, so column order does not matter. A row is bad when the
-// TSVReader rejects it, when a text column is empty (or only white space), or when its label
-// is not one of t.Labels (exact match). Under StopAtFirstError the first bad row's *LineError
+// Columns are found by header name, so column order does not matter; a task with Headerless columns
+// (CoLA) reads every row as data. A row is bad when the TSVReader rejects it, when a text column is
+// empty (or only white space), or when its label is not one of t.Labels (exact match) or, for a
+// regression task, not a finite number. Under StopAtFirstError the first bad row's *LineError
 // is returned; under SkipBadRows bad rows are counted and kept in ReadResult.Errors. A missing
 // header or column and read failures are errors under both policies.
 func (t Task) ReadExamples(r io.Reader, name string, opts ReadOptions) (*ReadResult, error) {
-	if len(t.Labels) == 0 || t.TextA == "" || t.LabelColumn == "" {
+	if (len(t.Labels) == 0 && !t.Regression) || t.TextA == "" || t.LabelColumn == "" {
 		return nil, fmt.Errorf("task %q is incomplete (want text and label columns and labels)", t.Name)
 	}
 	if opts.Policy != StopAtFirstError && opts.Policy != SkipBadRows {
 		return nil, fmt.Errorf("unknown read policy %d", int(opts.Policy))
 	}
-	tr, err := NewTSVReader(r, name)
+	var tr *TSVReader
+	var err error
+	if t.Headerless != nil {
+		tr, err = NewHeaderlessTSVReader(r, name, t.Headerless)
+	} else {
+		tr, err = NewTSVReader(r, name)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -261,18 +343,27 @@ func (t Task) example(name string, rec Record, cols []string, idx []int, idCol i
 	if raw == "" {
 		return bad("empty label in column %q", t.LabelColumn)
 	}
-	label, ok := t.LabelIndex(raw)
-	if !ok {
-		return bad("unknown label %q in column %q (want one of: %s)", raw, t.LabelColumn, strings.Join(t.Labels, ", "))
+	ex := Example{TextA: rec.Fields[idx[0]], Line: rec.Line}
+	if t.Regression {
+		v, err := strconv.ParseFloat(raw, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return bad("score %q in column %q is not a finite number", raw, t.LabelColumn)
+		}
+		ex.Value = v
+	} else {
+		label, ok := t.LabelIndex(raw)
+		if !ok {
+			return bad("unknown label %q in column %q (want one of: %s)", raw, t.LabelColumn, strings.Join(t.Labels, ", "))
+		}
+		ex.Label = label
 	}
-	ex := Example{TextA: rec.Fields[idx[0]], Label: label, Line: rec.Line}
 	if nText == 2 {
 		ex.TextB = rec.Fields[idx[1]]
 	}
 	if hasID {
 		ex.ID = rec.Fields[idCol]
 	} else {
-		ex.ID = strconv.Itoa(rec.Line - 1)
+		ex.ID = strconv.Itoa(rec.Line - 1) // Hugging Face's line index: from 1 after a header, from 0 without
 	}
 	return ex, nil
 }
@@ -339,7 +430,8 @@ func (t Task) filesIn(dir string) *Files {
 	f.Train = check(t.Train.File)
 	for _, s := range t.Dev {
 		if p := check(s.File); p != "" {
-			f.Dev = append(f.Dev, Split{Name: s.Name, File: p})
+			s.File = p
+			f.Dev = append(f.Dev, s)
 		}
 	}
 	if !found {

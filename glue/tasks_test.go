@@ -35,13 +35,13 @@ func TestTaskByName(t *testing.T) {
 	}{
 		{"mnli", "mnli", []string{"contradiction", "entailment", "neutral"},
 			[]string{"sentence1", "sentence2", "gold_label"},
-			[]Split{{"mnli-m", "dev_matched.tsv"}, {"mnli-mm", "dev_mismatched.tsv"}}},
+			[]Split{{"mnli-m", "dev_matched.tsv", ""}, {"mnli-mm", "dev_mismatched.tsv", "_mm"}}},
 		{"QQP", "qqp", []string{"0", "1"}, []string{"question1", "question2", "is_duplicate"},
-			[]Split{{"qqp", "dev.tsv"}}},
-		{"sst-2", "sst-2", []string{"0", "1"}, []string{"sentence", "label"}, []Split{{"sst-2", "dev.tsv"}}},
-		{"sst2", "sst-2", []string{"0", "1"}, []string{"sentence", "label"}, []Split{{"sst-2", "dev.tsv"}}},
+			[]Split{{"qqp", "dev.tsv", ""}}},
+		{"sst-2", "sst-2", []string{"0", "1"}, []string{"sentence", "label"}, []Split{{"sst-2", "dev.tsv", ""}}},
+		{"sst2", "sst-2", []string{"0", "1"}, []string{"sentence", "label"}, []Split{{"sst-2", "dev.tsv", ""}}},
 		{" qnli ", "qnli", []string{"entailment", "not_entailment"}, []string{"question", "sentence", "label"},
-			[]Split{{"qnli", "dev.tsv"}}},
+			[]Split{{"qnli", "dev.tsv", ""}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,8 +54,8 @@ func TestTaskByName(t *testing.T) {
 			assert.Equal(t, "train.tsv", task.Train.File)
 		})
 	}
-	_, err := TaskByName("cola")
-	require.EqualError(t, err, `unknown task "cola" (valid tasks: mnli, qnli, qqp, sst-2)`)
+	_, err := TaskByName("ax")
+	require.EqualError(t, err, `unknown task "ax" (valid tasks: cola, mnli, mrpc, qnli, qqp, rte, sst-2, sts-b, wnli)`)
 }
 
 func TestTaskCopiesAreIndependent(t *testing.T) {
@@ -65,7 +65,7 @@ func TestTaskCopiesAreIndependent(t *testing.T) {
 	b := mustTask(t, "mnli")
 	assert.Equal(t, "contradiction", b.Labels[0])
 	assert.Equal(t, "dev_matched.tsv", b.Dev[0].File)
-	assert.Len(t, Tasks(), 4)
+	assert.Len(t, Tasks(), 9)
 }
 
 func TestLabelIndex(t *testing.T) {
@@ -248,7 +248,7 @@ func TestFindFiles(t *testing.T) {
 		Train: filepath.Join(root, "MNLI/train.tsv"),
 		Dev: []Split{
 			{Name: "mnli-m", File: filepath.Join(root, "MNLI/dev_matched.tsv")},
-			{Name: "mnli-mm", File: filepath.Join(root, "MNLI/dev_mismatched.tsv")},
+			{Name: "mnli-mm", File: filepath.Join(root, "MNLI/dev_mismatched.tsv"), Suffix: "_mm"},
 		},
 	}
 	tests := []struct {
@@ -290,4 +290,47 @@ func TestFindFiles(t *testing.T) {
 			assert.Equal(t, tc.want, files)
 		})
 	}
+}
+
+// TestReadNewTaskRows checks the rows of the tasks whose files differ from MNLI's: CoLA's have no header,
+// STS-B's label is a score.
+func TestReadNewTaskRows(t *testing.T) {
+	sh := "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
+	row := func(score string) string {
+		return "0\tg\tf\t2012\t1\tnone\tnone\tA plane.\tAn air plane.\t" + score + "\n"
+	}
+	cases := []struct {
+		task, text string
+		want       []Example
+		err        string
+	}{
+		{"sts-b", sh + row("3.800"), []Example{{ID: "0", TextA: "A plane.", TextB: "An air plane.", Value: 3.8, Line: 2}}, ""},
+		{"sts-b", sh + row("x"), nil, `f.tsv:2: score "x" in column "score" is not a finite number`},
+		{"sts-b", sh + row("NaN"), nil, `f.tsv:2: score "NaN" in column "score" is not a finite number`},
+		{"sts-b", sh + row("-Inf"), nil, `f.tsv:2: score "-Inf" in column "score" is not a finite number`},
+		{"cola", "gj04\t1\t\tGood.\nbc01\t0\t*\tBad bad.\n", []Example{{ID: "0", TextA: "Good.", Label: 1, Line: 1},
+			{ID: "1", TextA: "Bad bad.", Label: 0, Line: 2}}, ""},
+		{"cola", "gj04\t1\tGood.\n", nil, "f.tsv:1: got 3 tab-separated fields, header has 4"},
+		{"cola", "gj04\t2\t\tGood.\n", nil, `f.tsv:1: unknown label "2" in column "label"`},
+		{"mrpc", "\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t7\t8\tA .\tB .\n",
+			[]Example{{ID: "1", TextA: "A .", TextB: "B .", Label: 1, Line: 2}}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.task+" "+c.err, func(t *testing.T) {
+			res, err := mustTask(t, c.task).ReadExamples(strings.NewReader(c.text), "f.tsv", ReadOptions{})
+			if c.err != "" {
+				require.ErrorContains(t, err, c.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.want, res.Examples)
+		})
+	}
+	stsb := mustTask(t, "stsb")
+	assert.Equal(t, 1, stsb.NumLabels())
+	assert.True(t, stsb.Regression)
+	_, err := NewHeaderlessTSVReader(strings.NewReader(""), "f.tsv", []string{"a", "a"})
+	require.EqualError(t, err, `f.tsv:1: duplicate column "a" (fields 1 and 2)`)
+	_, err = NewHeaderlessTSVReader(strings.NewReader(""), "f.tsv", nil)
+	require.EqualError(t, err, "glue: f.tsv: no columns given for a file without header")
 }

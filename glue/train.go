@@ -13,10 +13,12 @@ import (
 	"github.com/loraplus-go/loraplus/nn"
 )
 
-// EvalSet is one tokenized evaluation split, e.g. {Name: "mnli-m"}.
+// EvalSet is one tokenized evaluation split, e.g. {Name: "mnli-mm", Suffix: "_mm"}.
 type EvalSet struct {
 	Name string
-	Data []Encoded
+	// Suffix ends the names of the split's metrics (Split.Suffix): "eval_accuracy" + "_mm".
+	Suffix string
+	Data   []Encoded
 }
 
 // TrainData is the tokenized data of a run.
@@ -27,8 +29,9 @@ type TrainData struct {
 }
 
 // Trainer finetunes the LoRA adapters and the classification head of a model on a GLUE task: a training
-// session (package train) whose task is the cross-entropy of the model's class logits, evaluated on every
-// evaluation set. All of its methods except Stop must run on one goroutine locked to its OS thread.
+// session (package train) whose task is the cross-entropy of the model's class logits (the mean squared error of
+// its one output for a regression task, STS-B), evaluated on every evaluation set. All of its methods except
+// Stop must run on one goroutine locked to its OS thread.
 type Trainer struct {
 	*train.Session
 	c *classify
@@ -84,14 +87,16 @@ func NewTrainer(model nn.SequenceClassifier, cfg TrainConfig, data TrainData) (*
 	return &Trainer{Session: s, c: c}, nil
 }
 
-// Evaluate scores the model on every evaluation set, with metric names prefixed by the set's name
-// ("mnli-m/acc", "mnli-mm/acc").
+// Evaluate scores the model on every evaluation set, with metric names as Hugging Face's run_glue.py writes
+// them (EvalKeys): "eval_accuracy", "eval_accuracy_mm" for MNLI.
 func (t *Trainer) Evaluate() (Metrics, error) { return t.c.Evaluate() }
 
-// BestKey is the metric a run tracks as its best: accuracy on the first evaluation set ("mnli-m/acc").
+// BestKey is the metric a run tracks as its best: the task's main metric on the first evaluation set
+// (Task.BestKey, e.g. "eval_accuracy", "eval_matthews_correlation", "eval_pearson", "eval_combined_score").
 func (t *Trainer) BestKey() string { return t.c.bestKey() }
 
-// classify is the GLUE task of a training session: the cross-entropy of a sequence classifier's logits.
+// classify is the GLUE task of a training session: the cross-entropy of a sequence classifier's logits, or the
+// mean squared error of its single output for a regression task.
 type classify struct {
 	cfg   TrainConfig
 	model nn.SequenceClassifier
@@ -104,11 +109,13 @@ func (c *classify) bestKey() string {
 	if len(c.data.Evals) == 0 {
 		return ""
 	}
-	return c.data.Evals[0].Name + "/acc"
+	return c.cfg.Task.BestKey() + c.data.Evals[0].Suffix
 }
 
 // Backward runs the forward pass of the examples b.Indices with dropout, the mean cross-entropy of their
-// logits, and the backward pass of b.Scale times it. Its tokens are those of the attention mask.
+// logits (for a regression task the mean squared error of the output [B, 1] against the scores, as Hugging
+// Face's MSELoss on the squeezed logits), and the backward pass of b.Scale times it. Its tokens are those of the
+// attention mask.
 func (c *classify) Backward(b train.Batch) (train.Loss, error) {
 	batch, err := c.makeBatch(c.data.Train, b.Indices)
 	if err != nil {
@@ -118,7 +125,12 @@ func (c *classify) Backward(b train.Batch) (train.Loss, error) {
 	if err != nil {
 		return train.Loss{}, err
 	}
-	loss := logits.MustCrossEntropyLoss(labels, ts.None, ts.ReductionMean, -100, 0, false)
+	var loss *ts.Tensor
+	if c.cfg.Task.Regression {
+		loss = logits.MustSqueezeDim(-1, false).MustMseLoss(labels, int64(ts.ReductionMean), true)
+	} else {
+		loss = logits.MustCrossEntropyLoss(labels, ts.None, ts.ReductionMean, -100, 0, false)
+	}
 	logits.MustDrop()
 	labels.MustDrop()
 	v := loss.Float64Values()[0]
@@ -138,25 +150,38 @@ func (c *classify) Backward(b train.Batch) (train.Loss, error) {
 func (c *classify) Evaluate() (Metrics, error) {
 	all := Metrics{}
 	for _, set := range c.data.Evals {
-		preds, labels, err := c.predict(set.Data)
+		p, err := c.predict(set.Data)
 		if err != nil {
 			return nil, fmt.Errorf("glue: evaluate %s: %w", set.Name, err)
 		}
-		m, err := c.cfg.Task.Evaluate(preds, labels)
+		var m Metrics
+		if c.cfg.Task.Regression {
+			m, err = c.cfg.Task.EvaluateScores(p.scores, p.gold)
+		} else {
+			m, err = c.cfg.Task.Evaluate(p.classes, p.labels)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("glue: evaluate %s: %w", set.Name, err)
 		}
-		if all, err = MergeMetrics(all, m.WithPrefix(set.Name)); err != nil {
+		if all, err = MergeMetrics(all, EvalKeys(m, set.Suffix)); err != nil {
 			return nil, err
 		}
 	}
 	return all, nil
 }
 
-// predict returns the argmax class of every example, in order, and the gold labels.
-func (c *classify) predict(data []Encoded) (preds, labels []int, err error) {
+// predictions are the model's answers on an evaluation set, in order, with the gold answers: classes and
+// labels for a classification task, scores and gold for a regression task.
+type predictions struct {
+	classes, labels []int
+	scores, gold    []float64
+}
+
+// predict returns the argmax class of every example, or for a regression task its output, with the gold
+// labels or scores.
+func (c *classify) predict(data []Encoded) (p predictions, err error) {
 	if len(data) == 0 {
-		return nil, nil, fmt.Errorf("no examples")
+		return p, fmt.Errorf("no examples")
 	}
 	size := c.cfg.evalBatch()
 	nn.NoGrad(func() {
@@ -174,16 +199,23 @@ func (c *classify) predict(data []Encoded) (preds, labels []int, err error) {
 				return
 			}
 			lab.MustDrop()
+			if c.cfg.Task.Regression {
+				p.scores = append(p.scores, logits.MustView([]int64{-1}, true).Float64Values(true)...)
+				for _, v := range b.Values {
+					p.gold = append(p.gold, float64(v))
+				}
+				continue
+			}
 			am := logits.MustArgmax([]int64{-1}, false, true)
-			for _, p := range am.Int64Values(true) {
-				preds = append(preds, int(p))
+			for _, k := range am.Int64Values(true) {
+				p.classes = append(p.classes, int(k))
 			}
 			for _, l := range b.Labels {
-				labels = append(labels, int(l))
+				p.labels = append(p.labels, int(l))
 			}
 		}
 	})
-	return preds, labels, err
+	return p, err
 }
 
 func (c *classify) makeBatch(data []Encoded, idx []int) (*Batch, error) {
@@ -195,7 +227,7 @@ func (c *classify) makeBatch(data []Encoded, idx []int) (*Batch, error) {
 }
 
 // logits moves a batch to the device, lets the model check it (nn.InputChecker) and returns its class logits
-// [B, C] and labels [B] (int64).
+// [B, C] and labels [B] (int64), or for a regression task its outputs [B, 1] and scores [B] (float32).
 func (c *classify) logits(b *Batch, train bool) (logits, labels *ts.Tensor, err error) {
 	dev := c.cfg.Device
 	mk := func(v []int64, shape ...int64) *ts.Tensor {
@@ -219,6 +251,13 @@ func (c *classify) logits(b *Batch, train bool) (logits, labels *ts.Tensor, err 
 		logits.MustDrop()
 		return nil, nil, fmt.Errorf("model returned logits of shape %v, want [%d %d] (batch, %s labels)", s, r,
 			c.cfg.Task.NumLabels(), c.cfg.Task.Name)
+	}
+	if c.cfg.Task.Regression {
+		v := ts.MustOfSlice(b.Values)
+		if dev != gotch.CPU {
+			v = v.MustTo(dev, true)
+		}
+		return logits, v, nil
 	}
 	return logits, mk(b.Labels, r), nil
 }

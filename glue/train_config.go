@@ -31,12 +31,13 @@ type TrainConfig struct {
 
 // DefaultTrainConfig returns the settings of the LoRA+ authors' GLUE scripts for a task: batch 32, 128 tokens,
 // 3 epochs (10 for SST-2), linear decay without warmup, AdamW betas (0.9, 0.99), eps 1e-8, no weight decay,
-// ratio 16, r = alpha = 8, dropout 0.1, evaluation and checkpoints every 500 steps, 2 checkpoints kept.
+// ratio 16, r = alpha = 8, dropout 0.1, gradients clipped to global norm 1 (Hugging Face Trainer's max_grad_norm),
+// evaluation and checkpoints every 500 steps, 2 checkpoints kept.
 func DefaultTrainConfig(task Task, lr float64, targets ...string) TrainConfig {
 	lc := loraplus.DefaultConfig(targets...)
 	lc.Dropout = 0.1
 	c := TrainConfig{
-		Config: train.Config{Optim: loraplus.DefaultOptimConfig(lr), Schedule: "linear", BatchSize: 32, Epochs: 3,
+		Config: train.Config{Optim: loraplus.DefaultOptimConfig(lr), Schedule: "linear", BatchSize: 32, Epochs: 3, ClipNorm: 1,
 			EvalEvery: 500, SaveEvery: 500, Keep: 2, Seed: 42, Out: "out/glue"},
 		Task: task, LoRA: lc, MaxLen: 128, Device: gotch.CPU,
 	}
@@ -48,7 +49,7 @@ func DefaultTrainConfig(task Task, lr float64, targets ...string) TrainConfig {
 
 // Validate reports settings that cannot run.
 func (c *TrainConfig) Validate() error {
-	if c.Task.NumLabels() < 2 {
+	if c.Task.NumLabels() < 2 && !c.Task.Regression {
 		return fmt.Errorf("glue: task %q has fewer than 2 labels", c.Task.Name)
 	}
 	if err := c.LoRA.Validate(); err != nil {

@@ -84,7 +84,7 @@ func LoadTrainData(task Task, dir string, tok Tokenizer, o DataOptions) (TrainDa
 		if err != nil {
 			return TrainData{}, nil, err
 		}
-		data.Evals = append(data.Evals, EvalSet{Name: s.Name, Data: enc})
+		data.Evals = append(data.Evals, EvalSet{Name: s.Name, Suffix: s.Suffix, Data: enc})
 	}
 	return data, rep, nil
 }

@@ -76,14 +76,17 @@ func (m *tinyClassifier) Head() []nn.NamedTensor {
 
 // hashTokenizer maps each lower-cased word to an id in [1, tinyVocab) by hashing; 0 pads.
 func hashTokenizer() Tokenizer {
-	return Tokenizer{PadID: 0, Encode: func(a, b string) ([]int, error) {
+	return Tokenizer{PadID: 0, Encode: func(a, b string, maxLen int) ([]int, bool, error) {
 		var ids []int
 		for _, w := range strings.Fields(strings.ToLower(a + " " + b)) {
 			h := fnv.New32a()
 			h.Write([]byte(w))
 			ids = append(ids, 1+int(h.Sum32()%(tinyVocab-1)))
 		}
-		return ids, nil
+		if len(ids) > maxLen {
+			return ids[:maxLen], true, nil
+		}
+		return ids, false, nil
 	}}
 }
 

@@ -34,7 +34,7 @@ func TestTrainLowersLossAndWritesMetrics(t *testing.T) {
 	assert.Less(t, last, 0.6*first, "loss falls: first steps %.3f, last steps %.3f", first, last)
 	assert.Equal(t, 80, res.Step)
 	assert.InDelta(t, 10.0, res.Epoch, 1e-9)
-	assert.Greater(t, res.Metrics["sst-2/acc"], 0.75, "well above chance (0.5)")
+	assert.Greater(t, res.Metrics["eval_accuracy"], 0.75, "well above chance (0.5)")
 
 	var got map[string]any
 	data, err := os.ReadFile(filepath.Join(out, train.MetricsFile))
@@ -42,9 +42,9 @@ func TestTrainLowersLossAndWritesMetrics(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &got))
 	assert.Equal(t, "sst-2", got["task"])
 	assert.EqualValues(t, 80, got["global_step"])
-	assert.Contains(t, got["metrics"], "sst-2/acc")
+	assert.Contains(t, got["metrics"], "eval_accuracy")
 	best := got["best"].(map[string]any)
-	assert.Equal(t, "sst-2/acc", best["name"])
+	assert.Equal(t, "eval_accuracy", best["name"])
 
 	hist, err := train.ReadHistory(filepath.Join(out, train.HistoryFile))
 	require.NoError(t, err)
@@ -52,7 +52,7 @@ func TestTrainLowersLossAndWritesMetrics(t *testing.T) {
 	for i, h := range hist {
 		assert.Equal(t, 20*(i+1), h.Step)
 		assert.InDelta(t, 16*h.LRA, h.LRB, 1e-12, "lr_B = ratio · lr_A")
-		assert.Contains(t, h.Metrics, "sst-2/acc")
+		assert.Contains(t, h.Metrics, "eval_accuracy")
 	}
 	assert.Greater(t, hist[0].LRA, hist[3].LRA, "linear decay")
 	assert.DirExists(t, filepath.Join(out, "checkpoint-80"))
@@ -290,6 +290,14 @@ func TestTrainConfigErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 10, DefaultTrainConfig(sst, 5e-5).Epochs)
 	assert.Equal(t, 3, DefaultTrainConfig(task, 5e-5).Epochs)
+}
+
+// TestDefaultTrainConfigClips checks the gradient clipping of the authors' GLUE scripts: Hugging Face Trainer's
+// max_grad_norm 1.
+func TestDefaultTrainConfigClips(t *testing.T) {
+	for _, task := range Tasks() {
+		assert.Equal(t, 1.0, DefaultTrainConfig(task, 2e-4, "c_attn").ClipNorm, task.Name)
+	}
 }
 
 func TestTrainerErrors(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -95,19 +96,40 @@ func NewTSVReader(r io.Reader, name string) (*TSVReader, error) {
 	if msg := checkLine(text); msg != "" {
 		return nil, &LineError{File: name, Line: n, Msg: "header: " + msg}
 	}
-	t.header = strings.Split(text, "\t")
+	if err := t.setHeader(strings.Split(text, "\t"), n); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// NewHeaderlessTSVReader reads r, a file without a header row (CoLA's train and dev files), as if its header
+// were columns: every line is a data row. Duplicate column names are an error naming line 1.
+func NewHeaderlessTSVReader(r io.Reader, name string, columns []string) (*TSVReader, error) {
+	if len(columns) == 0 {
+		return nil, fmt.Errorf("glue: %s: no columns given for a file without header", name)
+	}
+	t := &TSVReader{name: name, br: bufio.NewReaderSize(r, 64<<10)}
+	if err := t.setHeader(slices.Clone(columns), 1); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// setHeader indexes the column names of line n.
+func (t *TSVReader) setHeader(header []string, n int) error {
+	t.header = header
 	t.index = make(map[string]int, len(t.header))
 	for i, col := range t.header {
 		if col == "" {
 			continue
 		}
 		if j, dup := t.index[col]; dup {
-			return nil, &LineError{File: name, Line: n,
+			return &LineError{File: t.name, Line: n,
 				Msg: fmt.Sprintf("duplicate column %q (fields %d and %d)", col, j+1, i+1)}
 		}
 		t.index[col] = i
 	}
-	return t, nil
+	return nil
 }
 
 // Name returns the name given to NewTSVReader.

@@ -23,11 +23,12 @@ type compareRun struct {
 }
 
 // runCompare trains LoRA (ratio 1) and LoRA+ (-ratio) with the same lr_A and everything else equal, into
-// OUT/compare/ratio-R/, and draws OUT/compare/compare.png: dev accuracy over steps for both (the paper's
-// Figure 7). With -resume latest each run continues from its newest checkpoint (cellResume).
+// OUT/compare/ratio-R/, and draws OUT/compare/compare.png: the task's main dev metric (Task.BestKey, e.g.
+// eval_accuracy) over steps for both (the paper's Figure 7). With -resume latest each run continues from its
+// newest checkpoint (cellResume).
 func runCompare(s *session, st *cli.Stopper) error {
 	dir := filepath.Join(s.o.out, "compare")
-	metric := s.data.Evals[0].Name + "/acc"
+	metric := s.o.task.BestKey()
 	var runs []compareRun
 	for _, ratio := range []float64{1, s.o.ratio} {
 		name := "LoRA (ratio 1)"
@@ -50,7 +51,7 @@ func runCompare(s *session, st *cli.Stopper) error {
 		}
 		r := compareRun{Name: name, Ratio: ratio, Out: out, Result: res}
 		for _, h := range hist {
-			if v, ok := h.Metrics[metric]; ok {
+			if v, ok := s.o.task.Lookup(h.Metrics, metric); ok {
 				r.Steps, r.Metrics = append(r.Steps, h.Step), append(r.Metrics, v)
 			}
 		}
@@ -59,7 +60,7 @@ func runCompare(s *session, st *cli.Stopper) error {
 	if err := train.WriteJSON(filepath.Join(dir, "compare.json"), runs); err != nil {
 		return err
 	}
-	c := &plot.LineChart{Title: fmt.Sprintf("%s: %s, η_A %g", s.o.task.Name, metric, s.lr), XLabel: "step", YLabel: "accuracy"}
+	c := &plot.LineChart{Title: fmt.Sprintf("%s: %s, η_A %g", s.o.task.Name, metric, s.lr), XLabel: "step", YLabel: metric}
 	for _, r := range runs {
 		xs := make([]float64, len(r.Steps))
 		for i, v := range r.Steps {

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn/reftest"
+	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
 // tinyGPT2 writes a tiny random GPT-2 classifier (real vocabulary size) with the Python reference stack and
@@ -61,7 +64,7 @@ func TestEndToEnd(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, json.Unmarshal(js, &res))
 		assert.Equal(t, 4, res.Step)
-		assert.Contains(t, res.Metrics, "mnli-m/acc")
+		assert.Contains(t, res.Metrics, "eval_accuracy")
 		var peft map[string]any
 		js, err = os.ReadFile(filepath.Join(out, "checkpoint-4", "adapter_config.json"))
 		require.NoError(t, err)
@@ -115,7 +118,8 @@ func TestEndToEnd(t *testing.T) {
 		rmodel, rtok := tinyModel(t, "roberta")
 		out := t.TempDir()
 		var stdout, stderr bytes.Buffer
-		args := quick(rmodel, rtok, data, out, "-max-steps", "2", "-freeze-head", "classifier.dense.weight,classifier.dense.bias")
+		// RoBERTa's classifier.dense stays frozen by default, as in the authors' run_glue.py.
+		args := quick(rmodel, rtok, data, out, "-max-steps", "2")
 		require.Equal(t, cli.ExitOK, run(args, &stdout, &stderr), stderr.String())
 		assert.Contains(t, stdout.String(), "LoRA+ plan (lr_A 5e-05, ratio 16, lr_B 0.0008)")
 		assert.Contains(t, stdout.String(), "attention.self.value.lora_B.weight")
@@ -126,6 +130,35 @@ func TestEndToEnd(t *testing.T) {
 		require.NoError(t, json.Unmarshal(js, &peft))
 		assert.Equal(t, []any{"classifier.out_proj"}, peft["modules_to_save"])
 		assert.ElementsMatch(t, []any{"query", "value"}, peft["target_modules"])
+	})
+
+	t.Run("sts-b regression", func(t *testing.T) {
+		// The head gets one output (num_labels 1), trained with the mean squared error; the metrics are those of
+		// run_glue.py for STS-B.
+		out, rmodel := t.TempDir(), t.TempDir()
+		reftest.Run(t, "gluecmd_tiny.py", "gpt2", rmodel, "1")
+		stsb := filepath.Join("..", "..", "glue", "testdata", "glue")
+		var stdout, stderr bytes.Buffer
+		args := append(quick(rmodel, tok, stsb, out, "-max-steps", "2"), "-task", "stsb")
+		require.Equal(t, cli.ExitOK, run(args, &stdout, &stderr), stderr.String())
+		var res train.Result
+		js, err := os.ReadFile(filepath.Join(out, train.MetricsFile))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(js, &res))
+		assert.ElementsMatch(t, []string{"eval_pearson", "eval_spearmanr", "eval_combined_score"}, slices.Collect(maps.Keys(res.Metrics)))
+		require.NotNil(t, res.Best)
+		assert.Equal(t, "eval_pearson", res.Best.Name)
+		tensors, _, err := weights.ReadSafetensors(filepath.Join(out, "checkpoint-2", "adapter_model.safetensors"))
+		require.NoError(t, err)
+		var heads []string
+		for name, x := range tensors {
+			if strings.Contains(name, "score") {
+				heads = append(heads, name)
+				assert.Equal(t, []int64{1, 16}, x.MustSize(), "%s: one output", name)
+			}
+			x.MustDrop()
+		}
+		assert.NotEmpty(t, heads)
 	})
 
 	t.Run("sweep and compare", func(t *testing.T) {

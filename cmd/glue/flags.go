@@ -36,7 +36,7 @@ type options struct {
 	dropout   float64
 	init      nn.LoRAInit
 	targets   []string // nil: chosen by model type
-	frozen    []string // head tensors kept frozen
+	frozen    []string // head tensors kept frozen; nil: the model type's default (frozenHeadAuto)
 	batch     int
 	evalBatch int
 	maxLen    int
@@ -97,7 +97,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.dropout, "dropout", 0.1, "LoRA dropout")
 	fs.StringVar(&initName, "init", "b-zero", "LoRA init: b-zero (A random, B = 0) or a-zero (A = 0, B random; the authors' code)")
 	fs.StringVar(&targets, "targets", "", "comma-separated target modules (default c_attn,c_proj,c_fc for GPT-2, query,value for RoBERTa, the seven projections for Llama)")
-	fs.StringVar(&frozen, "freeze-head", "", "comma-separated head tensors to keep frozen (the authors' RoBERTa runs: classifier.dense.weight,classifier.dense.bias)")
+	fs.StringVar(&frozen, "freeze-head", frozenHeadAuto, "comma-separated head tensors to keep frozen, \"none\" to train the whole head, "+
+		"or \"auto\": the authors' setup, classifier.dense.weight,classifier.dense.bias frozen for RoBERTa (their run_glue.py), "+
+		"nothing frozen for GPT-2 and Llama")
 	fs.IntVar(&o.batch, "batch", 32, "batch size")
 	fs.IntVar(&o.evalBatch, "eval-batch", 0, "evaluation batch size (0: -batch)")
 	fs.IntVar(&o.maxLen, "max-len", 128, "tokens per example; longer examples are truncated")
@@ -110,13 +112,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.wd, "weight-decay", 0, "AdamW decoupled weight decay")
 	fs.StringVar(&o.schedule, "schedule", "linear", "learning-rate schedule: linear, constant or cosine (Llama default constant)")
 	fs.IntVar(&o.warmup, "warmup", 0, "warmup steps")
-	fs.Float64Var(&o.clip, "clip", 0, "clip the gradients' global L2 norm to this (0: no clipping)")
+	fs.Float64Var(&o.clip, "clip", 1, "clip the gradients' global L2 norm to this, as Hugging Face Trainer's max_grad_norm, 1 in "+
+		"the authors' GLUE scripts (0: no clipping)")
 	fs.IntVar(&o.evalEvery, "eval-every", 500, "evaluate every N steps (0: only at the end)")
 	fs.IntVar(&o.saveEvery, "save-every", 500, "checkpoint every N steps (0: only at the end)")
 	fs.IntVar(&o.keep, "keep", 2, "checkpoints to keep (0: all)")
-	fs.StringVar(&sweep, "sweep", "", "train every cell of an (lr_A, lr_B) grid, \"lrA1,lrA2,...:lrB1,lrB2,...\", and draw the accuracy heatmap")
+	fs.StringVar(&sweep, "sweep", "", "train every cell of an (lr_A, lr_B) grid, \"lrA1,lrA2,...:lrB1,lrB2,...\", and draw the heatmap of the main dev metric (e.g. eval_accuracy)")
 	fs.BoolVar(&o.sweepGrid, "sweep-grid", false, "sweep the default grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)")
-	fs.BoolVar(&o.compare, "compare", false, "train ratio 1 (LoRA) and -ratio (LoRA+) and draw accuracy over steps")
+	fs.BoolVar(&o.compare, "compare", false, "train ratio 1 (LoRA) and -ratio (LoRA+) and draw the main dev metric over steps")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -143,8 +146,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.targets, err = splitList("-targets", targets); err != nil {
 		return nil, err
 	}
-	if o.frozen, err = splitList("-freeze-head", frozen); err != nil {
-		return nil, err
+	switch frozen {
+	case frozenHeadAuto:
+		o.frozen = nil
+	case "none":
+		o.frozen = []string{}
+	default:
+		if o.frozen, err = splitList("-freeze-head", frozen); err != nil {
+			return nil, err
+		}
 	}
 	if seed < 0 {
 		return nil, fmt.Errorf("-seed must be >= 0, got %d", seed)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,6 +25,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 	assert.Equal(t, []any{32, 128, 3, 0}, []any{o.batch, o.maxLen, o.epochs, o.maxSteps})
 	assert.Equal(t, []any{0.9, 0.99, 1e-8, 0.0, "linear", 0}, []any{o.beta1, o.beta2, o.eps, o.wd, o.schedule, o.warmup})
 	assert.Equal(t, []any{500, 500, 2}, []any{o.evalEvery, o.saveEvery, o.keep})
+	assert.Equal(t, 1.0, o.clip, "the authors' GLUE runs clip to norm 1 (Trainer's max_grad_norm)")
 	assert.Equal(t, glue.StopAtFirstError, o.badRows)
 	assert.Equal(t, "out/glue/mnli", o.out)
 
@@ -56,7 +58,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		args []string
 		err  string
 	}{
-		{[]string{"-task", "cola"}, `-task: unknown task "cola"`},
+		{[]string{"-task", "ax"}, `-task: unknown task "ax"`},
 		{[]string{"-bad-rows", "ignore"}, `-bad-rows: want stop or skip, got "ignore"`},
 		{[]string{"-init", "gauss"}, `-init: unknown LoRA init "gauss"`},
 		{[]string{"-targets", "c_attn,,c_fc"}, "-targets: empty name"},
@@ -100,8 +102,44 @@ func TestParseFlagsErrors(t *testing.T) {
 	}
 }
 
+// TestFrozenHeadDefault checks -freeze-head: auto (the default) freezes RoBERTa's classifier.dense as the
+// authors' run_glue.py does and nothing for GPT-2 and Llama, none trains the whole head, a list is kept as given.
+func TestFrozenHeadDefault(t *testing.T) {
+	dense := []string{"classifier.dense.weight", "classifier.dense.bias"}
+	cases := []struct {
+		kind   modelKind
+		args   []string
+		frozen []string
+	}{
+		{modelKinds["roberta"], nil, dense},
+		{modelKinds["roberta"], []string{"-freeze-head", "auto"}, dense},
+		{modelKinds["roberta"], []string{"-freeze-head", "none"}, []string{}},
+		{modelKinds["roberta"], []string{"-freeze-head", "classifier.out_proj.bias"}, []string{"classifier.out_proj.bias"}},
+		{modelKinds["gpt2"], nil, nil},
+		{modelKinds["gpt2"], []string{"-freeze-head", "none"}, []string{}},
+		{llamaKind, nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.kind.name+" "+strings.Join(c.args, " "), func(t *testing.T) {
+			o, err := parseFlags(c.args, io.Discard)
+			require.NoError(t, err)
+			s := &session{o: o, kind: c.kind}
+			cfg := s.config(1e-4, 16, t.TempDir(), "")
+			assert.Equal(t, c.frozen, cfg.FrozenHead)
+			assert.Equal(t, 1.0, cfg.ClipNorm)
+		})
+	}
+	var help strings.Builder
+	_, err := parseFlags([]string{"-h"}, &help)
+	require.Error(t, err)
+	for _, want := range []string{"max_grad_norm, 1 in the authors' GLUE scripts (0: no clipping) (default 1)", "classifier.dense.weight,classifier.dense.bias frozen for RoBERTa",
+		"\"none\" to train the whole head", "(default \"auto\")"} {
+		assert.Contains(t, help.String(), want)
+	}
+}
+
 func TestRunUsageErrors(t *testing.T) {
-	assert.Equal(t, cli.ExitUsage, run([]string{"-task", "cola"}, io.Discard, io.Discard))
+	assert.Equal(t, cli.ExitUsage, run([]string{"-task", "ax"}, io.Discard, io.Discard))
 	assert.Equal(t, cli.ExitOK, run([]string{"-h"}, io.Discard, io.Discard))
 	assert.Equal(t, cli.ExitError, run([]string{"-model", t.TempDir()}, io.Discard, io.Discard), "no config.json")
 }

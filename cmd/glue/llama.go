@@ -10,7 +10,7 @@ var llamaTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
 
 // llamaKind is a Llama sequence classifier (an HF directory with model_type "llama", or a GGUF file) with the
 // score head of llama.LoadForSequenceClassification.
-var llamaKind = modelKind{name: "llama", lr: 1e-4, targets: llamaTargets, keepLast: 0, padToModel: true,
+var llamaKind = modelKind{name: "llama", lr: 1e-4, targets: llamaTargets, padToModel: true,
 	load: func(path string, o nn.ClassifierOptions) (nn.SequenceClassifier, error) {
 		lo := llama.Options{DType: o.DType, Device: o.Device, NumLabels: o.NumLabels, Seed: o.Seed}
 		if o.PadTokenID != nil {

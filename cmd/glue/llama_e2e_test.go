@@ -76,7 +76,7 @@ func TestLlamaEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(js, &res))
 	assert.Equal(t, 2, res.Step)
-	assert.Contains(t, res.Metrics, "mnli-m/acc")
+	assert.Contains(t, res.Metrics, "eval_accuracy")
 
 	var peft map[string]any
 	js, err = os.ReadFile(filepath.Join(out, "checkpoint-2", "adapter_config.json"))

@@ -1,17 +1,19 @@
 // Command glue finetunes a sequence classifier (GPT-2 or RoBERTa from a Hugging Face folder, a Llama-family model
-// from a Hugging Face folder or a GGUF file) on a GLUE task (MNLI, QQP, SST-2, QNLI) with LoRA+, the settings of
-// the LoRA+ paper's GLUE experiments as defaults:
+// from a Hugging Face folder or a GGUF file) on a GLUE task (CoLA, MNLI, MRPC, QNLI, QQP, RTE, SST-2, STS-B with a
+// one-output regression head, WNLI) with LoRA+, the settings of the LoRA+ paper's GLUE experiments as defaults:
 //
 //	go run ./cmd/glue -task mnli -model DIR -data DIR -ratio 16
 //
 // It prints the optimizer plan (which tensor trains at which learning rate), shows a progress bar, evaluates
 // on the dev split(s) every -eval-every steps and at the end, and writes under -out: checkpoint-STEP/ (PEFT
 // adapter with the head, optimizer state, trainer state), history.jsonl (one line per evaluation) and
-// metrics.json. Ctrl-C finishes the step in flight, writes a checkpoint and exits with status 130; -resume
+// metrics.json, the metrics named as Hugging Face's run_glue.py writes them (eval_accuracy, eval_accuracy_mm,
+// eval_f1, eval_combined_score, eval_matthews_correlation, eval_pearson, eval_spearmanr). Ctrl-C finishes the step in flight, writes a checkpoint and exits with status 130; -resume
 // latest continues the run exactly where it stopped.
 //
-// -sweep "lrA1,...:lrB1,..." (or -sweep-grid) trains every (lr_A, lr_B) cell and draws the accuracy heatmap
-// (the paper's Figures 3-4); -compare trains ratio 1 against -ratio and draws accuracy over steps (Figure 7).
+// -sweep "lrA1,...:lrB1,..." (or -sweep-grid) trains every (lr_A, lr_B) cell and draws the heatmap of the
+// main dev metric (the paper's Figures 3-4); -compare trains ratio 1 against -ratio and draws it over steps
+// (Figure 7).
 package main
 
 import (

@@ -16,13 +16,14 @@ import (
 	"github.com/loraplus-go/loraplus/nn/weights/gguf"
 )
 
-// modelKind holds what differs between the supported model types: the authors' default lr_A and targets,
-// how the tokenizer's output is cut, and the loader.
+// modelKind holds what differs between the supported model types: the authors' default lr_A and targets, and
+// the loader.
 type modelKind struct {
-	name     string
-	lr       float64
-	targets  []string
-	keepLast int // trailing special tokens kept on truncation
+	name    string
+	lr      float64
+	targets []string
+	// frozenHead are the head tensors the authors kept frozen, the -freeze-head auto default.
+	frozenHead []string
 	// padToModel gives the tokenizer's pad id to the model (GPT-2 finds each sequence's last token by it).
 	padToModel bool
 	load       func(dir string, o nn.ClassifierOptions) (nn.SequenceClassifier, error)
@@ -33,7 +34,7 @@ type modelKind struct {
 
 // modelKinds are the supported config.json model types.
 var modelKinds = map[string]modelKind{
-	"gpt2": {name: "gpt2", lr: 2e-4, targets: []string{"c_attn", "c_proj", "c_fc"}, keepLast: 0, padToModel: true,
+	"gpt2": {name: "gpt2", lr: 2e-4, targets: []string{"c_attn", "c_proj", "c_fc"}, padToModel: true,
 		load: func(dir string, o nn.ClassifierOptions) (nn.SequenceClassifier, error) {
 			return gpt2.Load(dir, o)
 		},
@@ -41,7 +42,8 @@ var modelKinds = map[string]modelKind{
 			c, err := gpt2.ReadConfig(dir)
 			return int(c.NPositions), fmt.Sprintf("n_positions in %s", filepath.Join(dir, weights.ConfigFile)), err
 		}},
-	"roberta": {name: "roberta", lr: 5e-5, targets: []string{"query", "value"}, keepLast: 1,
+	"roberta": {name: "roberta", lr: 5e-5, targets: []string{"query", "value"},
+		frozenHead: []string{"classifier.dense.weight", "classifier.dense.bias"},
 		load: func(dir string, o nn.ClassifierOptions) (nn.SequenceClassifier, error) {
 			return roberta.Load(dir, o)
 		},
@@ -51,6 +53,9 @@ var modelKinds = map[string]modelKind{
 				c.MaxPositionEmbeddings, filepath.Join(dir, weights.ConfigFile), c.PadID()+1), err
 		}},
 }
+
+// frozenHeadAuto is the -freeze-head value that keeps the model type's frozenHead.
+const frozenHeadAuto = "auto"
 
 // detectKind reads config.json's model_type; a GGUF file is a Llama model, whose header is parsed here so that a
 // damaged file is reported as such before anything else loads.
@@ -79,9 +84,10 @@ func detectKind(dir string) (modelKind, error) {
 }
 
 // loadTokenizer loads the tokenizer of dir (a tokenizer directory, or a GGUF file's metadata) and adapts it to
-// the runner: pairs are encoded with the model's special tokens, padding uses the tokenizer's pad id (GPT-2 and
-// Llama without a pad token: the end-of-sequence token).
-func loadTokenizer(dir string, k modelKind) (glue.Tokenizer, error) {
+// the runner: examples are encoded with the model's special tokens and truncated as Hugging Face's run_glue.py
+// does (truncation=True: a pair loses tokens from its longer text), padding uses the tokenizer's pad id (GPT-2
+// and Llama without a pad token: the end-of-sequence token).
+func loadTokenizer(dir string) (glue.Tokenizer, error) {
 	p, err := tokenizer.Load(dir)
 	if err != nil {
 		return glue.Tokenizer{}, err
@@ -90,13 +96,7 @@ func loadTokenizer(dir string, k modelKind) (glue.Tokenizer, error) {
 	if pad < 0 {
 		return glue.Tokenizer{}, fmt.Errorf("%s: tokenizer has neither a pad nor an end-of-sequence token", dir)
 	}
-	enc := func(a, b string) ([]int, error) {
-		if b == "" {
-			return p.Encode(a, true), nil
-		}
-		return p.EncodePair(a, b, true).IDs, nil
-	}
-	return glue.Tokenizer{Encode: enc, PadID: pad, KeepLast: k.keepLast}, nil
+	return glue.PipelineTokenizer(p, pad), nil
 }
 
 // loaded is a model ready to train, with its tokenizer.

@@ -53,7 +53,7 @@ func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
 	if tokDir == "" {
 		tokDir = o.modelDir
 	}
-	if s.tok, err = loadTokenizer(tokDir, kind); err != nil {
+	if s.tok, err = loadTokenizer(tokDir); err != nil {
 		return nil, err
 	}
 	data, rep, err := glue.LoadTrainData(o.task, o.dataDir, s.tok,
@@ -87,6 +87,9 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 	o := s.o
 	c := glue.DefaultTrainConfig(o.task, lrA, s.targets...)
 	c.FrozenHead = o.frozen
+	if c.FrozenHead == nil {
+		c.FrozenHead = s.kind.frozenHead
+	}
 	c.LoRA.Rank, c.LoRA.Alpha, c.LoRA.Dropout, c.LoRA.Init, c.LoRA.Seed = o.rank, o.alpha, o.dropout, o.init, o.seed
 	c.Optim.Ratio, c.Optim.LREmbedding = ratio, o.lrEmb
 	c.Optim.Beta1, c.Optim.Beta2, c.Optim.Eps, c.Optim.WeightDecay = o.beta1, o.beta2, o.eps, o.wd

@@ -47,14 +47,14 @@ func sweepAxes(o *options, lr float64) ([]float64, []float64) {
 	return scale(-2, 2), scale(-2, 6)
 }
 
-// runSweep trains every cell of the grid into OUT/sweep/ and draws OUT/sweep/heatmap.png: the final dev
-// accuracy over (lr_A, lr_B), the best cell outlined, the lr_A = lr_B diagonal dashed. A diverged run is a
-// grey cell. An interruption stops the sweep after writing what is done; with -resume latest a sweep continues
+// runSweep trains every cell of the grid into OUT/sweep/ and draws OUT/sweep/heatmap.png: the final main dev
+// metric (Task.BestKey, e.g. eval_accuracy) over (lr_A, lr_B), the best cell outlined, the lr_A = lr_B diagonal
+// dashed. A diverged run is a grey cell. An interruption stops the sweep after writing what is done; with -resume latest a sweep continues
 // (cellResume): finished cells are not trained again, the interrupted one resumes, the others start.
 func runSweep(s *session, st *cli.Stopper) error {
 	xs, ys := sweepAxes(s.o, s.lr)
 	dir := filepath.Join(s.o.out, "sweep")
-	metric := s.data.Evals[0].Name + "/acc"
+	metric := s.o.task.BestKey()
 	res := sweepResult{Task: s.o.task.Name, Metric: metric, LRA: xs, LRB: ys}
 	z := make([][]float64, len(ys))
 	for iy := range z {
@@ -83,7 +83,7 @@ cells:
 				cell.Diverged = err.Error()
 				fmt.Fprintf(s.stdout, "  failed: %v\n", err)
 			default:
-				if v, ok := r.Metrics[metric]; ok {
+				if v, ok := s.o.task.Lookup(r.Metrics, metric); ok {
 					cell.Final, z[iy][ix] = v, v
 				}
 				if r.Best != nil {
@@ -130,7 +130,7 @@ func writeSweep(dir string, res sweepResult, z [][]float64) error {
 	h := &plot.Heatmap{
 		Title:  fmt.Sprintf("%s: %s after training", res.Task, res.Metric),
 		XLabel: "η_A", YLabel: "η_B", X: res.LRA, Y: res.LRB, Z: z,
-		LogAxes: true, Diagonal: true, ColorbarLabel: "accuracy",
+		LogAxes: true, Diagonal: true, ColorbarLabel: res.Metric,
 		Marks: plot.NearBest(z, false, 0.01), MarksLabel: "within 1% of the best",
 	}
 	b, ok := plot.BestCell(z, false)

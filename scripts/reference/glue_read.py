@@ -1,15 +1,20 @@
 """Reads GLUE TSV files with Hugging Face's GLUE processors and prints the examples as JSON.
 
-Usage: glue_read.py TASK=PATH [TASK=PATH ...]   (TASK is one of mnli, qqp, sst-2, qnli)
+Usage: glue_read.py TASK=PATH [TASK=PATH ...]
+       (TASK is one of cola, mnli, mrpc, qnli, qqp, rte, sst-2, sts-b, wnli)
 
 Each file is read with DataProcessor._read_tsv (utf-8-sig, tab delimiter, quoting disabled)
 and turned into examples by the task's processor (_create_examples). The processors address
 columns by position; a file whose header puts the needed columns elsewhere (the SST-2 train
 file with `label<TAB>sentence`) has those columns moved to the processor's positions first,
-found by header name. Output, on stdout:
+found by header name. CoLA's train and dev files have no header and are read as they are. Output, on
+stdout:
 
   {PATH: {"reordered": bool, "labels": [...],
           "examples": [{"guid", "text_a", "text_b", "label", "label_id"}, ...]}, ...}
+
+label_id is the label's index in the processor's labels, or for STS-B (labels [None]) the score as a float,
+as glue_convert_examples_to_features makes it for a regression task.
 """
 
 import json
@@ -18,11 +23,16 @@ import warnings
 
 warnings.simplefilter("ignore")
 
-from transformers.data.processors.glue import glue_processors  # noqa: E402
+from transformers.data.processors.glue import glue_output_modes, glue_processors  # noqa: E402
 
 # Column name -> position the processor reads it from (negative: from the end).
 POSITIONS = {
+    "cola": None,  # no header: source, label, original label, sentence
     "mnli": {"sentence1": 8, "sentence2": 9, "gold_label": -1},
+    "mrpc": {"Quality": 0, "#1 String": 3, "#2 String": 4},
+    "rte": {"sentence1": 1, "sentence2": 2, "label": -1},
+    "sts-b": {"sentence1": 7, "sentence2": 8, "score": -1},
+    "wnli": {"sentence1": 1, "sentence2": 2, "label": -1},
     "qqp": {"question1": 3, "question2": 4, "is_duplicate": 5},
     "sst-2": {"sentence": 0, "label": 1},
     "qnli": {"question": 1, "sentence": 2, "label": -1},
@@ -30,6 +40,8 @@ POSITIONS = {
 
 
 def to_processor_layout(task, lines):
+    if POSITIONS[task] is None:
+        return lines, False
     header = lines[0]
     n = len(header)
     moves = {}
@@ -57,6 +69,11 @@ def read(task, path):
     examples = proc._create_examples(lines, set_type)
     labels = proc.get_labels()
     label_map = {label: i for i, label in enumerate(labels)}
+    output_mode = glue_output_modes[task]
+
+    def label_id(label):
+        return float(label) if output_mode == "regression" else label_map[label]
+
     return {
         "reordered": reordered,
         "labels": labels,
@@ -66,7 +83,7 @@ def read(task, path):
                 "text_a": ex.text_a,
                 "text_b": ex.text_b,
                 "label": ex.label,
-                "label_id": label_map[ex.label],
+                "label_id": label_id(ex.label),
             }
             for ex in examples
         ],
