@@ -114,6 +114,17 @@ func TestEndToEnd(t *testing.T) {
 		assert.Contains(t, stdout.String(), "train.tsv:4")
 	})
 
+	t.Run("gradient accumulation", func(t *testing.T) {
+		out := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out, "-batch", "2", "-grad-accum", "2", "-epochs", "1"), &stdout, &stderr), stderr.String())
+		assert.Contains(t, stdout.String(), "training 4 steps (16 examples, batch 2 × 2 accumulated)", "steps of 4 examples")
+		st, err := train.ReadState(filepath.Join(out, "checkpoint-4"))
+		require.NoError(t, err)
+		assert.Equal(t, "2", st.Config["grad_accum"])
+		assert.Equal(t, "2", st.Config["batch_size"])
+	})
+
 	t.Run("roberta", func(t *testing.T) {
 		rmodel, rtok := tinyModel(t, "roberta")
 		out := t.TempDir()

@@ -46,6 +46,7 @@ type options struct {
 	beta1     float64
 	beta2     float64
 	eps       float64
+	gradAccum int
 	wd        float64
 	schedule  string
 	warmup    int
@@ -100,7 +101,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&frozen, "freeze-head", frozenHeadAuto, "comma-separated head tensors to keep frozen, \"none\" to train the whole head, "+
 		"or \"auto\": the authors' setup, classifier.dense.weight,classifier.dense.bias frozen for RoBERTa (their run_glue.py), "+
 		"nothing frozen for GPT-2 and Llama")
-	fs.IntVar(&o.batch, "batch", 32, "batch size")
+	fs.IntVar(&o.batch, "batch", 32, "examples per forward and backward pass")
+	fs.IntVar(&o.gradAccum, "grad-accum", 1, "batches whose gradients add up before each optimizer step (a step sees batch × grad-accum examples)")
 	fs.IntVar(&o.evalBatch, "eval-batch", 0, "evaluation batch size (0: -batch)")
 	fs.IntVar(&o.maxLen, "max-len", 128, "tokens per example; longer examples are truncated")
 	fs.BoolVar(&o.padLong, "pad-longest", false, "pad each batch to its longest example instead of -max-len (faster; same logits)")
@@ -108,7 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.maxSteps, "max-steps", 0, "optimizer steps, overriding -epochs (0: use epochs)")
 	fs.Float64Var(&o.beta1, "beta1", 0.9, "AdamW beta1")
 	fs.Float64Var(&o.beta2, "beta2", 0.99, "AdamW beta2 (Llama default 0.999)")
-	fs.Float64Var(&o.eps, "eps", 1e-8, "AdamW eps")
+	fs.Float64Var(&o.eps, "eps", 1e-8, "AdamW eps (1e-6 for Llama, as the paper)")
 	fs.Float64Var(&o.wd, "weight-decay", 0, "AdamW decoupled weight decay")
 	fs.StringVar(&o.schedule, "schedule", "linear", "learning-rate schedule: linear, constant or cosine (Llama default constant)")
 	fs.IntVar(&o.warmup, "warmup", 0, "warmup steps")
@@ -220,6 +222,8 @@ func (o *options) check() error {
 		return fmt.Errorf("-dropout must be in [0, 1), got %v", o.dropout)
 	case o.batch <= 0:
 		return fmt.Errorf("-batch must be > 0, got %d", o.batch)
+	case o.gradAccum <= 0:
+		return fmt.Errorf("-grad-accum must be > 0, got %d", o.gradAccum)
 	case o.evalBatch < 0:
 		return fmt.Errorf("-eval-batch must be >= 0, got %d", o.evalBatch)
 	case o.maxLen <= 1:

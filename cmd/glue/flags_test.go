@@ -70,6 +70,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		{[]string{"-alpha", "0"}, "-alpha must be > 0"},
 		{[]string{"-dropout", "1"}, "-dropout must be in [0, 1)"},
 		{[]string{"-batch", "0"}, "-batch must be > 0"},
+		{[]string{"-grad-accum", "0"}, "-grad-accum must be > 0"},
 		{[]string{"-max-len", "1"}, "-max-len must be > 1"},
 		{[]string{"-epochs", "-3"}, "-epochs must be > 0"},
 		{[]string{"-max-steps", "-1"}, "-max-steps must be >= 0"},

@@ -20,9 +20,9 @@ var llamaKind = modelKind{name: "llama", lr: 1e-4, targets: llamaTargets, padToM
 		return llama.LoadForSequenceClassification(path, lo)
 	}}
 
-// applyLlamaDefaults sets the paper's Llama MNLI settings on every flag the command line left unset: r = 8,
-// alpha = 16, dropout 0.1, constant schedule, 1 epoch, AdamW beta2 0.999 (lr_A 1e-4 and the seven projections
-// come from llamaKind).
+// applyLlamaDefaults sets the paper's Llama MNLI settings (Appendix C.1.3) on every flag the command line left
+// unset: r = 8, alpha = 16, dropout 0.1, constant schedule, 1 epoch, AdamW beta2 0.999 and eps 1e-6 (lr_A 1e-4
+// and the seven projections come from llamaKind).
 func (o *options) applyLlamaDefaults() {
 	set := func(name string) bool { return o.set[name] }
 	if !set("r") {
@@ -42,5 +42,8 @@ func (o *options) applyLlamaDefaults() {
 	}
 	if !set("beta2") {
 		o.beta2 = 0.999
+	}
+	if !set("eps") {
+		o.eps = 1e-6
 	}
 }

@@ -30,13 +30,15 @@ func TestLlamaDefaults(t *testing.T) {
 			assert.Equal(t, "constant", o.schedule)
 			assert.Equal(t, 1, o.epochs)
 			assert.Equal(t, 0.999, o.beta2)
+			assert.Equal(t, 1e-6, o.eps, "AdamW eps of the paper's Llama runs")
 		}},
-		{"flags win", []string{"-alpha", "32", "-epochs", "2", "-schedule", "linear", "-beta2", "0.98", "-r", "4"}, func(t *testing.T, o *options) {
+		{"flags win", []string{"-alpha", "32", "-epochs", "2", "-schedule", "linear", "-beta2", "0.98", "-r", "4", "-eps", "1e-8"}, func(t *testing.T, o *options) {
 			assert.Equal(t, 4, o.rank)
 			assert.Equal(t, 32.0, o.alpha)
 			assert.Equal(t, "linear", o.schedule)
 			assert.Equal(t, 2, o.epochs)
 			assert.Equal(t, 0.98, o.beta2)
+			assert.Equal(t, 1e-8, o.eps)
 		}},
 	}
 	for _, tc := range tests {

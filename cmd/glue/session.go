@@ -94,7 +94,7 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 	c.Optim.Ratio, c.Optim.LREmbedding = ratio, o.lrEmb
 	c.Optim.Beta1, c.Optim.Beta2, c.Optim.Eps, c.Optim.WeightDecay = o.beta1, o.beta2, o.eps, o.wd
 	c.Schedule, c.Warmup = o.schedule, o.warmup
-	c.BatchSize, c.EvalBatch, c.MaxLen, c.PadToLongest = o.batch, o.evalBatch, o.maxLen, o.padLong
+	c.BatchSize, c.GradAccum, c.EvalBatch, c.MaxLen, c.PadToLongest = o.batch, o.gradAccum, o.evalBatch, o.maxLen, o.padLong
 	c.Epochs, c.MaxSteps, c.ClipNorm = o.epochs, o.maxSteps, o.clip
 	c.EvalEvery, c.SaveEvery, c.Keep = o.evalEvery, o.saveEvery, o.keep
 	c.Seed, c.Out, c.Resume, c.Device, c.BaseModel, c.Log = o.seed, out, resume, s.dev, o.modelDir, s.stderr
@@ -118,7 +118,11 @@ func (s *session) train(st *cli.Stopper, lrA, ratio float64, out, resume string,
 	if printPlan {
 		fmt.Fprintf(s.stdout, "LoRA+ plan (lr_A %g, ratio %g, lr_B %g):\n%s", lrA, ratio, lrA*ratio, tr.Plan())
 	}
-	fmt.Fprintf(s.stdout, "training %d steps (%d examples, batch %d) into %s\n", tr.TotalSteps(), len(s.data.Train), s.o.batch, out)
+	batch := fmt.Sprint(s.o.batch)
+	if s.o.gradAccum > 1 {
+		batch = fmt.Sprintf("%d × %d accumulated", s.o.batch, s.o.gradAccum)
+	}
+	fmt.Fprintf(s.stdout, "training %d steps (%d examples, batch %s) into %s\n", tr.TotalSteps(), len(s.data.Train), batch, out)
 	if pos := tr.State(); pos.Step > 0 {
 		fmt.Fprintf(s.stdout, "resumed at step %d (epoch %d, batch %d)\n", pos.Step, pos.Epoch, pos.EpochStep)
 	}
