@@ -1,7 +1,3 @@
-// Package glue finetunes sequence classifiers (GPT-2, RoBERTa, Llama) with LoRA+ on the GLUE tasks of the
-// paper (MNLI, QQP, SST-2, QNLI): TSV readers with the label maps of Hugging Face's GLUE processors, data
-// directory resolution, batching, the training loop with evaluation, checkpoints and resume, and the GLUE
-// metrics. The readers and metrics (tsv.go, tasks.go, metrics.go) use no libtorch.
 package glue
 
 import (
