@@ -16,40 +16,25 @@ import (
 	"github.com/loraplus-go/loraplus/nn"
 )
 
-// smolBlock has the seven projections of a SmolLM2-135M block (hidden 576, 3 of 9 heads for keys and values,
-// SwiGLU width 1536). Its frozen weights are allocated and never written: only the adapters' and the optimizer's
-// sizes matter to a checkpoint.
-type smolBlock struct {
-	Q    *nn.Linear `name:"q_proj"`
-	K    *nn.Linear `name:"k_proj"`
-	V    *nn.Linear `name:"v_proj"`
-	O    *nn.Linear `name:"o_proj"`
-	Gate *nn.Linear `name:"gate_proj"`
-	Up   *nn.Linear `name:"up_proj"`
-	Down *nn.Linear `name:"down_proj"`
-}
-
-// smolShape is SmolLM2-135M's 30 blocks and a 2-class score head (trained with the adapters), for checkpoint
-// sizes only.
-type smolShape struct {
-	Layers []*smolBlock `name:"layers"`
-	Score  *nn.Linear   `name:"score"`
-}
-
 // emptyTask stands for the task of a benchmark that only writes checkpoints.
 type emptyTask struct{}
 
 func (emptyTask) Len() int                     { return 2 }
 func (emptyTask) Backward(Batch) (Loss, error) { panic("checkpoint benchmark only") }
 
-func newSmolShape() *smolShape {
-	lin := func(out, in int64) *nn.Linear {
-		return nn.NewLinear(ts.MustEmpty([]int64{out, in}, gotch.Float, gotch.CPU), nil)
-	}
-	m := &smolShape{Score: nn.NewLinear(nn.Zeros([]int64{2, 576}, gotch.CPU), nil)}
-	for range 30 {
-		m.Layers = append(m.Layers, &smolBlock{Q: lin(576, 576), K: lin(192, 576), V: lin(192, 576), O: lin(576, 576),
-			Gate: lin(1536, 576), Up: lin(1536, 576), Down: lin(576, 1536)})
+// smolShape lays out the seven projections of SmolLM2-135M's 30 blocks (hidden 576, 3 of 9 heads for keys and
+// values, SwiGLU width 1536) and a 2-class score head under their checkpoint names, for checkpoint sizes only:
+// the frozen weights are allocated and never written, as only the adapters' and the optimizer's sizes matter.
+func smolShape() nn.ModuleMap {
+	m := nn.ModuleMap{"score": nn.NewLinear(nn.Zeros([]int64{2, 576}, gotch.CPU), nil)}
+	shapes := map[string][2]int64{"self_attn.q_proj": {576, 576}, "self_attn.k_proj": {192, 576},
+		"self_attn.v_proj": {192, 576}, "self_attn.o_proj": {576, 576}, "mlp.gate_proj": {1536, 576},
+		"mlp.up_proj": {1536, 576}, "mlp.down_proj": {576, 1536}}
+	for i := range 30 {
+		for name, s := range shapes {
+			w := ts.MustEmpty([]int64{s[0], s[1]}, gotch.Float, gotch.CPU)
+			m[fmt.Sprintf("layers.%d.%s", i, name)] = nn.NewLinear(w, nil)
+		}
 	}
 	return m
 }
@@ -108,7 +93,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 }
 
 func smolModel() (any, []string) {
-	return newSmolShape(), []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+	return smolShape(), []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
 }
 
 // BenchmarkFileSync writes the files of a SmolLM2 checkpoint at r = 8 and r = 64 (one written by SaveCheckpoint
@@ -171,8 +156,8 @@ func benchSession(b *testing.B, model any, targets []string, rank int, out strin
 	lc.Rank = rank
 	lm, err := loraplus.Wrap(model, lc)
 	require.NoError(b, err)
-	if m, ok := model.(*smolShape); ok {
-		require.NoError(b, lm.AddTrainable("score.weight", m.Score.Weight))
+	if m, ok := model.(nn.ModuleMap); ok {
+		require.NoError(b, lm.AddTrainable("score.weight", m["score"].(*nn.Linear).Weight))
 	}
 	c := toyConfig(out)
 	c.Keep = keep

@@ -4,40 +4,26 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/loraplus-go/loraplus/nn"
-	"github.com/loraplus-go/loraplus/nn/gpt2"
-	"github.com/loraplus-go/loraplus/nn/internal/nntest"
-	"github.com/loraplus-go/loraplus/nn/weights"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/gpt2"
+	"github.com/loraplus-go/loraplus/nn/internal/nntest"
 )
 
 // A tiny random GPT2ForSequenceClassification saved by transformers loads from every checkpoint layout and gives
 // transformers' logits on a right-padded batch.
 func TestGPT2HFParity(t *testing.T) {
-	dir, ref := nntest.TinyFixture(t, "gpt2")
+	dir, ref, st := nntest.HFFixture(t, "gpt2", gpt2.Load)
 	ids, mask := ref["ids"], ref["mask"]
-	st := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, "st"), nil)
-
-	t.Run("state dict names", func(t *testing.T) {
-		assert.Equal(t, nntest.StateNames(t, filepath.Join(dir, "st", weights.SafetensorsFile)), nntest.ParamNames(t, st))
+	t.Run("head and pad id", func(t *testing.T) {
 		assert.Equal(t, int64(99), st.PadTokenID)
 		assert.Equal(t, []int64{3, 32}, st.Score.Weight.MustSize())
 	})
-	for _, layout := range []string{"st", "sharded", "bin", "binsharded"} {
-		t.Run("logits "+layout, func(t *testing.T) {
-			m := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, layout), nil)
-			require.NoError(t, m.CheckInputs(ids, mask))
-			got := nntest.EvalLogits(t, m, ids, mask)
-			assert.Equal(t, gotch.Float, got.DType())
-			d := nntest.MaxDiff(got, ref["logits"])
-			t.Logf("max |Go − transformers| = %.2g over logits %v", d, nntest.Values(ref["logits"]))
-			assert.Less(t, d, 1e-4)
-			nntest.SameParams(t, st, m, 0)
-		})
-	}
+	nntest.LayoutLogits(t, gpt2.Load, dir, ref, st)
 	t.Run("last token from the mask without a pad id", func(t *testing.T) {
 		none := int64(-1)
 		m := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, "st"), func(o *nn.ClassifierOptions) { o.PadTokenID = &none })

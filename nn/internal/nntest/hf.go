@@ -284,3 +284,40 @@ func TinyFixture(t *testing.T, arch string) (string, map[string]*ts.Tensor) {
 	ref, _ := ReadAll(t, filepath.Join(dir, "ref.safetensors"))
 	return dir, ref
 }
+
+// classifier is what the HF parity tests load: a sequence classifier that checks its inputs.
+type classifier interface {
+	nn.SequenceClassifier
+	nn.InputChecker
+}
+
+// LayoutLogits loads the classifier of a TinyFixture folder from every checkpoint layout (safetensors, sharded
+// safetensors, pytorch_model.bin, sharded .bin), checks its logits against transformers' (1e-4) and its tensors
+// against st, the model loaded from dir/st.
+func LayoutLogits[M classifier](t *testing.T, load func(string, nn.ClassifierOptions) (M, error), dir string, ref map[string]*ts.Tensor, st M) {
+	ids, mask := ref["ids"], ref["mask"]
+	for _, layout := range []string{"st", "sharded", "bin", "binsharded"} {
+		t.Run("logits "+layout, func(t *testing.T) {
+			m := LoadClassifier(t, load, filepath.Join(dir, layout), nil)
+			require.NoError(t, m.CheckInputs(ids, mask))
+			got := EvalLogits(t, m, ids, mask)
+			assert.Equal(t, gotch.Float, got.DType())
+			d := MaxDiff(got, ref["logits"])
+			t.Logf("max |Go − transformers| = %.2g over logits %v", d, Values(ref["logits"]))
+			assert.Less(t, d, 1e-4)
+			SameParams(t, st, m, 0)
+		})
+	}
+}
+
+// HFFixture writes the tiny random model of arch with TinyFixture, loads it from its safetensors layout with
+// load, and checks (as the subtest "state dict names") that the model's tensors carry exactly the checkpoint's
+// names. It returns the fixture folder, the reference batch and logits, and the model.
+func HFFixture[M classifier](t *testing.T, arch string, load func(string, nn.ClassifierOptions) (M, error)) (string, map[string]*ts.Tensor, M) {
+	dir, ref := TinyFixture(t, arch)
+	st := LoadClassifier(t, load, filepath.Join(dir, "st"), nil)
+	t.Run("state dict names", func(t *testing.T) {
+		assert.Equal(t, StateNames(t, filepath.Join(dir, "st", weights.SafetensorsFile)), ParamNames(t, st))
+	})
+	return dir, ref, st
+}
