@@ -12,7 +12,8 @@
 //
 // Empty groups are not created. One schedule factor multiplies every group's learning rate, so the ratio holds
 // through warmup and decay. Plan prints which tensor went where; SaveAdapter writes PEFT's adapter format with
-// the LoRA+ settings beside it.
+// the LoRA+ settings beside it. A whole training run on a task (data order, schedule, evaluation, checkpoints,
+// resume) is package loraplus/train, which builds on this one.
 //
 // All gotch work must run on one goroutine locked to its OS thread (runtime.LockOSThread), because libtorch keeps
 // grad mode and gotch keeps its error slot per thread.
