@@ -1,0 +1,112 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
+	"github.com/loraplus-go/loraplus/cmd/internal/fixture"
+	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/weights"
+)
+
+// copyDir copies the files of src into a new folder and returns it.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	entries, err := os.ReadDir(src)
+	require.NoError(t, err)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644))
+	}
+	return dst
+}
+
+func TestExportErrors(t *testing.T) {
+	runtime.LockOSThread()
+	base := t.TempDir()
+	require.NoError(t, fixture.TinyLlama(base, fixture.LlamaConfig{Vocab: 64, Hidden: 16, Intermediate: 32, Layers: 1, Heads: 4, KVHeads: 2, Positions: 32}, 1))
+	adapter := makeAdapter(t, base, 2, "q_proj", "v_proj")
+
+	// an adapter file that lacks one key
+	missing := copyDir(t, adapter)
+	st, meta, err := weights.ReadSafetensors(filepath.Join(missing, "adapter_model.safetensors"))
+	require.NoError(t, err)
+	const dropped = "base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight"
+	require.Contains(t, st, dropped)
+	var keep []nn.NamedTensor
+	for name, x := range st {
+		if name != dropped {
+			keep = append(keep, nn.NamedTensor{Name: name, Tensor: x})
+		}
+	}
+	require.NoError(t, weights.WriteSafetensors(filepath.Join(missing, "adapter_model.safetensors"), keep, meta))
+
+	// an adapter of a GPT-2 model
+	gpt2 := copyDir(t, adapter)
+	require.NoError(t, os.WriteFile(filepath.Join(gpt2, "adapter_config.json"),
+		[]byte(`{"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target_modules": ["c_attn", "c_proj"]}`), 0o644))
+
+	notModel := filepath.Join(t.TempDir(), "notes.txt")
+	require.NoError(t, os.WriteFile(notModel, []byte("hello"), 0o644))
+	exists := t.TempDir()
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"no adapter config", []string{"-model", base, "-adapter", t.TempDir()}, cli.ExitError, []string{"adapter_config.json"}},
+		{"missing key", []string{"-model", base, "-adapter", missing}, cli.ExitError, []string{"adapter_model.safetensors", "missing keys", dropped}},
+		{"other architecture", []string{"-model", base, "-adapter", gpt2}, cli.ExitError, []string{gpt2, `"c_attn"`, "match no module"}},
+		{"not a model", []string{"-model", notModel, "-adapter", adapter}, cli.ExitError, []string{notModel, "neither"}},
+		{"out exists", []string{"-model", base, "-out", exists}, cli.ExitError, []string{exists, "already exists"}},
+		{"bad format", []string{"-model", base, "-format", "gguf-q4_0"}, cli.ExitUsage, []string{"-format", "gguf-q4_0"}},
+		{"bad shard size", []string{"-model", base, "-max-shard-size", "lots"}, cli.ExitUsage, []string{"-max-shard-size", "lots"}},
+		{"no model", []string{"-adapter", adapter}, cli.ExitUsage, []string{"-model is required"}},
+	}
+	for _, c := range cases {
+		for _, format := range []string{"hf", "gguf-f16"} {
+			t.Run(c.name+" "+format, func(t *testing.T) {
+				out := filepath.Join(t.TempDir(), "out")
+				args := append([]string{"-out", out, "-format", format}, c.args...)
+				code, stderr := exportRun(t, args...)
+				require.Equal(t, c.code, code, stderr)
+				require.Regexp(t, "^export: ", stderr)
+				for _, w := range c.want {
+					require.Contains(t, stderr, w)
+				}
+				require.NoFileExists(t, out)
+				entries, err := os.ReadDir(filepath.Dir(out))
+				require.NoError(t, err)
+				require.Empty(t, entries, "nothing, not even a temporary file, is left behind")
+			})
+		}
+	}
+
+	// the same base and adapter export fine
+	for _, format := range []string{"hf", "gguf-f16", "gguf-q8_0"} {
+		out := filepath.Join(t.TempDir(), "out")
+		code, stderr := exportRun(t, "-model", base, "-adapter", adapter, "-out", out, "-format", format)
+		require.Equal(t, cli.ExitOK, code, stderr)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"2GB": 2e9, "100KB": 1e5, "1.5MiB": 3 << 19, "4096": 4096, "10 mb": 1e7} {
+		got, err := parseSize(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "0", "-1GB", "lots", "1e30GB"} {
+		_, err := parseSize(in)
+		require.Error(t, err, in)
+	}
+}
