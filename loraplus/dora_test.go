@@ -92,6 +92,38 @@ func TestDoRAForwardParityWithPEFT(t *testing.T) {
 	}
 }
 
+// The magnitudes start as PEFT initialises them: the L2 norm of each output row of W (of Wᵀ for the Conv1D fc2,
+// whose square weight would give other values column-wise), B·A being zero at the start.
+func TestDoRAMagnitudeInitMatchesPEFT(t *testing.T) {
+	lockThread(t)
+	for _, init := range []nn.LoRAInit{nn.InitBZero, nn.InitAZero} {
+		t.Run(init.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			net := newToyNet(4)
+			cfg := doraConfig(4, 8, false, 0)
+			cfg.Init = init
+			m, err := loraplus.Wrap(net, cfg)
+			require.NoError(t, err)
+			ids, target := toyData(4)
+			writeToyJob(t, dir, net, m, ids, target, map[string]any{})
+			reftest.Run(t, "dora_ref.py", "init", dir)
+			ref := readOut(t, dir)
+			n := 0
+			for _, p := range m.Params {
+				if p.Kind != loraplus.KindMagnitude {
+					continue
+				}
+				n++
+				r, ok := ref[p.Name]
+				require.True(t, ok, "reference has no %s", p.Name)
+				assert.Less(t, maxAbsDiff(p.Tensor, r), 1e-6, p.Name)
+				assert.True(t, p.Tensor.MustRequiresGrad(), p.Name)
+			}
+			assert.Equal(t, len(doraTargets), n)
+		})
+	}
+}
+
 // The gradients of A, B, the magnitude and the extra tensors equal PEFT's, with the weight norm detached.
 func TestDoRAGradientParityWithPEFT(t *testing.T) {
 	lockThread(t)
@@ -250,19 +282,25 @@ func TestDoRAAdapterRoundTripWithPEFT(t *testing.T) {
 	})
 }
 
-// Merging a DoRA adapter folds m/‖W + s·B·A‖ ⊙ (W + s·B·A) into the weight: the output is unchanged, and
-// Unmerge restores the weight.
+// Merging a DoRA adapter folds m/‖W + s·B·A‖ ⊙ (W + s·B·A) into the weight, as PEFT's merge_and_unload does:
+// the output is unchanged, and Unmerge restores the weight.
 func TestDoRAMergeKeepsOutput(t *testing.T) {
 	lockThread(t)
+	dir := t.TempDir()
 	net := newToyNet(8)
 	m := wrapDoRA(t, net, doraConfig(4, 8, false, 0))
-	ids, _ := toyData(8)
+	ids, target := toyData(8)
+	writeToyJob(t, dir, net, m, ids, target, map[string]any{})
+	reftest.Run(t, "dora_ref.py", "merge", dir)
+	ref := readOut(t, dir)
 	nn.NoGrad(func() {
 		w1, w2 := net.Fc1.Weight.MustMulScalar(ts.FloatScalar(1), false), net.Fc2.Weight.MustMulScalar(ts.FloatScalar(1), false)
 		before := net.forward(ids, false)
 		require.NoError(t, m.Merge())
 		assert.Greater(t, maxAbsDiff(net.Fc2.Weight, w2), 1e-3, "merging changes the weight")
 		assert.Less(t, maxAbsDiff(net.forward(ids, false), before), 1e-5, "merged output")
+		assert.Less(t, maxAbsDiff(net.Fc1.Weight, ref["fc1.weight"]), 1e-5, "fc1 weight merged as PEFT merges it")
+		assert.Less(t, maxAbsDiff(net.Fc2.Weight, ref["fc2.weight"]), 1e-5, "fc2 (Conv1D) weight merged as PEFT merges it")
 		require.NoError(t, m.Unmerge())
 		assert.Less(t, maxAbsDiff(net.Fc1.Weight, w1), 1e-5, "fc1 weight after Unmerge")
 		assert.Less(t, maxAbsDiff(net.Fc2.Weight, w2), 1e-5, "fc2 weight after Unmerge")

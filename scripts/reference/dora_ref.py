@@ -7,11 +7,13 @@ usage: dora_ref.py MODE DIR
 modes:
   forward    DIR/out.safetensors: y_eval (eval mode), y_train (train mode; with job.dropout > 0, right after
              torch.manual_seed(job.seed), so the dropout masks are PEFT's)
+  init       DIR/out.safetensors: "<module>.lora_magnitude_vector" as get_peft_model initialises it on the base weights
   grads      DIR/out.safetensors: loss (train mode, mean squared error against target) and "grad/<tensor>" for every
              trainable tensor (lora_A, lora_B, lora_magnitude_vector, job.extras)
   train      DIR/out.safetensors: after job.steps AdamW steps, as lora_ref.py's train mode: the official LoRA+ grouping
              (the magnitude is 1-D, so group B; with job.lr_magnitude > 0 it moves to a group "dora_magnitude" of that
              rate and the A group's weight decay) and, under the prefix "peft/", PEFT's create_loraplus_optimizer
+  merge      DIR/out.safetensors: "<module>.weight" of every target after PEFT's merge_and_unload
   peft_save  DIR/adapter/: PEFT save_pretrained of the DoRA model; DIR/out.safetensors: y (eval mode)
   peft_load  DIR/out.safetensors: y (eval mode) of the base model with PeftModel.from_pretrained(DIR/adapter)
 """
@@ -89,6 +91,11 @@ def main():
         torch.manual_seed(job.get("seed", 0))
         with torch.no_grad():
             out["y_train"] = pm(ids)
+    elif mode == "init":
+        pm = get_peft_model(base_model(job, weights), dora_config(job))
+        for name, p in pm.named_parameters():
+            if "lora_magnitude_vector" in name:
+                out[short(name)] = p.detach()
     elif mode == "grads":
         pm = peft_model(job, weights)
         pm.train()
@@ -109,6 +116,11 @@ def main():
             opt, groups = make_optimizer(pm, job)
             out.update({prefix + k: v for k, v in train(pm, opt, job, ids, target).items()})
             meta[prefix + "groups"] = json.dumps(groups)
+    elif mode == "merge":
+        merged = peft_model(job, weights).merge_and_unload()
+        for name, p in merged.named_parameters():
+            if name.removesuffix(".weight") in job["targets"]:
+                out[name] = p.detach()
     elif mode == "peft_save":
         pm = peft_model(job, weights)
         pm.eval()
