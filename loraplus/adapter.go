@@ -54,6 +54,7 @@ type LoRAPlusMeta struct {
 	Ratio       float64           `json:"loraplus_lr_ratio"`
 	LR          float64           `json:"lr"`
 	LREmbedding float64           `json:"loraplus_lr_embedding"`
+	LRMagnitude float64           `json:"loraplus_lr_magnitude,omitempty"`
 	Beta1       float64           `json:"beta1"`
 	Beta2       float64           `json:"beta2"`
 	Eps         float64           `json:"eps"`
@@ -83,13 +84,16 @@ func (m *Model) SaveAdapter(dir string, o AdapterOptions) error {
 	meta := LoRAPlusMeta{Init: m.Config.Init.String(), Seed: m.Config.Seed, Groups: map[string]string{}, Extra: o.Extra}
 	if o.Optim != nil {
 		c := *o.Optim
-		meta.Ratio, meta.LR, meta.LREmbedding, meta.Beta1, meta.Beta2, meta.Eps, meta.WeightDecay =
-			c.Ratio, c.LR, c.LREmbedding, c.Beta1, c.Beta2, c.Eps, c.WeightDecay
+		meta.Ratio, meta.LR, meta.LREmbedding, meta.Beta1, meta.Beta2, meta.Eps, meta.WeightDecay, meta.LRMagnitude =
+			c.Ratio, c.LR, c.LREmbedding, c.Beta1, c.Beta2, c.Eps, c.WeightDecay, c.LRMagnitude
 	}
 	var tensors []nn.NamedTensor
 	for _, p := range m.Params {
 		tensors = append(tensors, nn.NamedTensor{Name: peftPrefix + p.Name, Tensor: p.Tensor})
 		meta.Groups[p.Name] = Assign(p)
+		if p.Kind == KindMagnitude && meta.LRMagnitude > 0 {
+			meta.Groups[p.Name] = GroupMagnitude
+		}
 	}
 	metaJSON, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {
@@ -112,7 +116,7 @@ func (m *Model) SaveAdapter(dir string, o AdapterOptions) error {
 func (m *Model) peftConfig(o AdapterOptions) PEFTConfig {
 	c := PEFTConfig{
 		PEFTType: "LORA", R: m.Config.Rank, LoRAAlpha: m.Config.Alpha, LoRADropout: m.Config.Dropout,
-		Bias: "none", UseRSLoRA: m.Config.RSLoRA, InitLoRAWeights: true, InferenceMode: true,
+		Bias: "none", UseRSLoRA: m.Config.RSLoRA, InitLoRAWeights: true, InferenceMode: true, UseDoRA: m.Config.DoRA,
 	}
 	if o.TaskType != "" {
 		c.TaskType = &o.TaskType
@@ -153,7 +157,8 @@ func moduleOf(name string) string {
 }
 
 // ReadPEFTConfig reads dir/adapter_config.json and turns it into a Config. Settings this package cannot honour
-// (DoRA, bias training, rank or alpha patterns, a non-LoRA peft_type) are errors naming the key.
+// (bias training, rank or alpha patterns, a non-LoRA peft_type) are errors naming the key; use_dora sets
+// Config.DoRA.
 func ReadPEFTConfig(dir string) (Config, PEFTConfig, error) {
 	path := filepath.Join(dir, AdapterConfigFile)
 	data, err := os.ReadFile(path)
@@ -179,13 +184,11 @@ func ReadPEFTConfig(dir string) (Config, PEFTConfig, error) {
 	switch {
 	case pc.PEFTType != "LORA":
 		return Config{}, pc, fmt.Errorf("%s: peft_type is %q, want \"LORA\"", path, pc.PEFTType)
-	case pc.UseDoRA:
-		return Config{}, pc, fmt.Errorf("%s: use_dora is not supported", path)
 	case pc.Bias != "" && pc.Bias != "none":
 		return Config{}, pc, fmt.Errorf("%s: bias %q is not supported (only \"none\")", path, pc.Bias)
 	}
 	cfg := Config{Seed: 1}
-	cfg.Rank, cfg.Alpha, cfg.Dropout, cfg.RSLoRA = pc.R, pc.LoRAAlpha, pc.LoRADropout, pc.UseRSLoRA
+	cfg.Rank, cfg.Alpha, cfg.Dropout, cfg.RSLoRA, cfg.DoRA = pc.R, pc.LoRAAlpha, pc.LoRADropout, pc.UseRSLoRA, pc.UseDoRA
 	switch t := pc.TargetModules.(type) {
 	case string:
 		cfg.TargetRegex = t
@@ -207,7 +210,8 @@ func ReadPEFTConfig(dir string) (Config, PEFTConfig, error) {
 }
 
 // LoadAdapter attaches the adapter saved in dir (by SaveAdapter or by PEFT's save_pretrained) to model: it wraps
-// the target modules named in adapter_config.json, loads lora_A/lora_B (and lora_embedding_A/B) values, and
+// the target modules named in adapter_config.json, loads lora_A/lora_B (and lora_embedding_A/B, and DoRA's
+// lora_magnitude_vector when use_dora is true) values, and
 // loads and registers as trainable the modules_to_save tensors. Missing or unexpected keys and shape mismatches
 // are errors that list them.
 func LoadAdapter(model any, dir string) (*Model, error) {

@@ -81,12 +81,12 @@ func TestLoadAdapterReportsMismatches(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), `"q_proj" match no module`)
 	})
-	t.Run("DoRA refused", func(t *testing.T) {
+	t.Run("use_dora without magnitudes", func(t *testing.T) {
 		bad := t.TempDir()
 		copyDir(t, dir, bad)
 		editJSON(t, filepath.Join(bad, loraplus.AdapterConfigFile), func(c map[string]any) { c["use_dora"] = true })
 		_, err := loraplus.LoadAdapter(newToyNet(2), bad)
-		require.ErrorContains(t, err, "use_dora is not supported")
+		require.ErrorContains(t, err, "missing keys (2):\n  base_model.model.fc1.lora_magnitude_vector\n  base_model.model.fc2.lora_magnitude_vector")
 	})
 	t.Run("round trip", func(t *testing.T) {
 		fresh := newToyNet(2)

@@ -56,6 +56,9 @@ type OptimConfig struct {
 	Beta2       float64
 	Eps         float64
 	WeightDecay float64 // decoupled (AdamW) decay of the A, embedding and B groups; B_no_decay gets none
+	// LRMagnitude is the absolute lr of DoRA magnitudes; 0 trains them in group B at LR·Ratio, as the official
+	// LoRA+ rule (and PEFT's create_loraplus_optimizer) does with every 1-D tensor.
+	LRMagnitude float64
 }
 
 // DefaultOptimConfig is the paper's GLUE setting for a given lr_A: ratio 16, betas (0.9, 0.99), eps 1e-8, no decay.
@@ -77,6 +80,8 @@ func (c OptimConfig) Validate() error {
 		return fmt.Errorf("betas must be in [0, 1), got (%v, %v)", c.Beta1, c.Beta2)
 	case bad(c.Eps) || c.Eps <= 0:
 		return fmt.Errorf("eps must be > 0, got %v", c.Eps)
+	case bad(c.LRMagnitude) || c.LRMagnitude < 0:
+		return fmt.Errorf("DoRA magnitude learning rate must be >= 0, got %v", c.LRMagnitude)
 	case bad(c.WeightDecay) || c.WeightDecay < 0:
 		return fmt.Errorf("weight decay must be >= 0, got %v", c.WeightDecay)
 	}

@@ -10,7 +10,9 @@
 //	B            lora_B and every trainable 1-D tensor                 lr · ratio      wd
 //	B_no_decay   the B-group tensors that are biases or norm weights   lr · ratio      0
 //
-// Empty groups are not created. One schedule factor multiplies every group's learning rate, so the ratio holds
+// With Config.DoRA (PEFT's use_dora) each adapted Linear also trains a magnitude vector (lora_magnitude_vector,
+// 1-D, so in group B by the rule above); OptimConfig.LRMagnitude > 0 moves the magnitudes to a fifth group,
+// dora_magnitude, at that rate. Empty groups are not created. One schedule factor multiplies every group's learning rate, so the ratio holds
 // through warmup and decay. Plan prints which tensor went where; SaveAdapter writes PEFT's adapter format with
 // the LoRA+ settings beside it. A whole training run on a task (data order, schedule, evaluation, checkpoints,
 // resume) is package loraplus/train, which builds on this one.

@@ -13,10 +13,25 @@ import (
 // per-op leaks in the bindings (gotch's malloc(0) per op and the handle of every in-place op, both patched by
 // set-up) and tensors kept alive across steps. The number of live tensors may not change at all: every step frees
 // what it makes without waiting for the garbage collector.
+// The DoRA case runs with dropout, so both of its forward paths are covered.
 func TestTrainingMemoryStaysFlat(t *testing.T) {
 	lockThread(t)
+	for _, tc := range []struct {
+		name string
+		dora bool
+	}{{"LoRA", false}, {"DoRA with dropout", true}} {
+		t.Run(tc.name, func(t *testing.T) { trainingMemoryStaysFlat(t, tc.dora) })
+	}
+}
+
+func trainingMemoryStaysFlat(t *testing.T, dora bool) {
 	net := newToyNet(12)
-	m := wrapToy(t, net, loraplus.DefaultConfig(toyTargets...))
+	var m *loraplus.Model
+	if dora {
+		m = wrapDoRA(t, net, doraConfig(4, 8, false, 0.1))
+	} else {
+		m = wrapToy(t, net, loraplus.DefaultConfig(toyTargets...))
+	}
 	addToyExtras(t, net, m)
 	oc := loraplus.DefaultOptimConfig(1e-3)
 	oc.WeightDecay = 0.01

@@ -22,10 +22,17 @@ const (
 	KindEmbeddingA             // lora_embedding_A
 	KindEmbeddingB             // lora_embedding_B
 	KindExtra                  // any other trainable tensor (a classification head, a norm, ...)
+	KindMagnitude              // lora_magnitude_vector of a DoRA Linear, [out]
 )
 
+// String returns the kind's name in plans: "lora_A", "lora_B", "lora_embedding_A", "lora_embedding_B", "extra",
+// "dora_magnitude".
 func (k Kind) String() string {
-	return [...]string{"lora_A", "lora_B", "lora_embedding_A", "lora_embedding_B", "extra"}[k]
+	names := [...]string{"lora_A", "lora_B", "lora_embedding_A", "lora_embedding_B", "extra", "dora_magnitude"}
+	if k < 0 || int(k) >= len(names) {
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+	return names[k]
 }
 
 // Param is one trainable tensor with its checkpoint name (the name PEFT saves, without "base_model.model.").
@@ -47,6 +54,8 @@ type Model struct {
 }
 
 // Wrap attaches a LoRA adapter to every target layer of model (see nn.Modules for how layers are named).
+// With cfg.DoRA each Linear also gets a DoRA magnitude, registered as "<path>.lora_magnitude_vector" (the key PEFT
+// saves); DoRA on an Embedding target is an error.
 // A target that matches no module, or matches a module that is not an nn.Linear or nn.Embedding, is an error
 // naming it. Frozen tensors of the model must not require grad.
 func Wrap(model any, cfg Config) (*Model, error) {
@@ -106,6 +115,10 @@ func (m *Model) adapt(mod nn.NamedModule) error {
 		m.Params = append(m.Params,
 			&Param{Name: mod.Path + ".lora_A.weight", Tensor: l.LoRA.A, Kind: KindLoRAA},
 			&Param{Name: mod.Path + ".lora_B.weight", Tensor: l.LoRA.B, Kind: KindLoRAB})
+		if l.LoRA.Magnitude != nil {
+			m.Params = append(m.Params,
+				&Param{Name: mod.Path + ".lora_magnitude_vector", Tensor: l.LoRA.Magnitude, Kind: KindMagnitude})
+		}
 	case *nn.Embedding:
 		if err := l.AddLoRA(m.Config.LoRAConfig, m.rng); err != nil {
 			return fmt.Errorf("target %q: %w", mod.Path, err)

@@ -30,6 +30,9 @@ func (e *Embedding) AddLoRA(cfg LoRAConfig, rng *rand.Rand) error {
 	if e.LoRA != nil {
 		return errors.New("layer already has a LoRA adapter")
 	}
+	if cfg.DoRA {
+		return errors.New("DoRA is supported on Linear layers only, not on an Embedding")
+	}
 	s := e.Weight.MustSize()
 	cfg.Dropout = 0
 	a, err := newLoRA(cfg, s[1], s[0], true, rng, e.Weight.MustDevice())

@@ -9,7 +9,7 @@ import (
 )
 
 // Linear is a frozen affine layer y = x·Wᵀ + b that can carry a LoRA adapter:
-// y = x·Wᵀ + b + s·B(A(dropout(x))).
+// y = x·Wᵀ + b + s·B(A(dropout(x))), or a DoRA adapter (see LoRA).
 //
 // Weight is [out, in] (PyTorch nn.Linear), or [in, out] when Transposed (Hugging Face's Conv1D, used by GPT-2).
 // Bias is [out] or nil.
@@ -19,6 +19,7 @@ type Linear struct {
 	Transposed bool
 	LoRA       *LoRA
 	merged     bool
+	doraNorm   *ts.Tensor // [out]: ‖W + s·B·A‖ of the unmerged weight while a DoRA adapter is merged
 }
 
 // NewLinear wraps frozen weights; bias may be nil.
@@ -60,8 +61,22 @@ func (l *Linear) AddLoRA(cfg LoRAConfig, rng *rand.Rand) error {
 	if err != nil {
 		return err
 	}
+	if cfg.DoRA {
+		w := l.outIn()
+		a.initMagnitude(w)
+		w.MustDrop()
+	}
 	l.LoRA = a
 	return nil
+}
+
+// outIn returns the weight as [out, in] (a view of it when Transposed), without autograd history.
+func (l *Linear) outIn() *ts.Tensor {
+	w := l.Weight.MustDetach(false)
+	if l.Transposed {
+		return w.MustT(true)
+	}
+	return w
 }
 
 // Forward maps x [..., in] to [..., out]. train enables the adapter's dropout.
@@ -88,6 +103,14 @@ func (l *Linear) Forward(x *ts.Tensor, train bool) *ts.Tensor {
 	if l.LoRA == nil || l.merged {
 		return y
 	}
+	if l.LoRA.Magnitude != nil {
+		w := l.Weight
+		if l.Transposed {
+			w = l.Weight.MustT(false)
+			defer w.MustDrop()
+		}
+		return l.LoRA.doraAddTo(y, x, w, l.Bias, train)
+	}
 	return l.LoRA.addTo(y, x, train)
 }
 
@@ -95,6 +118,8 @@ func (l *Linear) Forward(x *ts.Tensor, train bool) *ts.Tensor {
 func (l *Linear) Merged() bool { return l.merged }
 
 // Merge folds s·B·A into the frozen weight, so Forward costs one matmul; Unmerge takes it out again.
+// A DoRA adapter is folded as PEFT merges it: W' = m/‖W + s·B·A‖ ⊙ (W + s·B·A) per output row; Unmerge divides
+// by the same factor (the norm kept from Merge) and subtracts s·B·A.
 func (l *Linear) Merge() error {
 	if l.LoRA == nil {
 		return errors.New("merge: layer has no LoRA adapter")
@@ -102,7 +127,11 @@ func (l *Linear) Merge() error {
 	if l.merged {
 		return errors.New("merge: adapter is already merged")
 	}
-	l.addDelta(1)
+	if l.LoRA.Magnitude != nil {
+		l.mergeDoRA()
+	} else {
+		l.addDelta(1)
+	}
 	l.merged = true
 	return nil
 }
@@ -112,9 +141,53 @@ func (l *Linear) Unmerge() error {
 	if !l.merged {
 		return errors.New("unmerge: adapter is not merged")
 	}
-	l.addDelta(-1)
+	if l.LoRA.Magnitude != nil {
+		l.unmergeDoRA()
+	} else {
+		l.addDelta(-1)
+	}
 	l.merged = false
 	return nil
+}
+
+// doraFactor returns m/norm as [out, 1], without autograd history.
+func (l *Linear) doraFactor(norm *ts.Tensor) *ts.Tensor {
+	m := l.LoRA.Magnitude.MustDetach(false)
+	return m.MustDiv(norm, true).MustUnsqueeze(1, true)
+}
+
+// setOutIn writes w [out, in] (fp32) into the weight in its layout and dtype, consuming w.
+func (l *Linear) setOutIn(w *ts.Tensor) {
+	if l.Transposed {
+		w = w.MustT(true)
+	}
+	dst := l.Weight.MustDetach(false)
+	dst.Copy_(w)
+	dst.MustDrop()
+	w.MustDrop()
+}
+
+func (l *Linear) mergeDoRA() {
+	w := l.outIn()
+	l.doraNorm = l.LoRA.weightNorm(w)
+	f := l.doraFactor(l.doraNorm)
+	d := l.LoRA.Delta()
+	wf := w.MustTotype(d.DType(), true).MustAdd(d, true).MustMul(f, true)
+	d.MustDrop()
+	f.MustDrop()
+	l.setOutIn(wf)
+}
+
+func (l *Linear) unmergeDoRA() {
+	w := l.outIn()
+	f := l.doraFactor(l.doraNorm)
+	d := l.LoRA.Delta()
+	wf := w.MustTotype(d.DType(), true).MustDiv(f, true).MustSub(d, true)
+	d.MustDrop()
+	f.MustDrop()
+	l.doraNorm.MustDrop()
+	l.doraNorm = nil
+	l.setOutIn(wf)
 }
 
 func (l *Linear) addDelta(sign float64) {
@@ -139,7 +212,11 @@ func (l *Linear) String() string {
 	in, out := l.Dims()
 	s := fmt.Sprintf("Linear(%d→%d", in, out)
 	if l.LoRA != nil {
-		s += fmt.Sprintf(", LoRA r=%d s=%g", l.LoRA.Rank(), l.LoRA.Scale)
+		kind := "LoRA"
+		if l.LoRA.Magnitude != nil {
+			kind = "DoRA"
+		}
+		s += fmt.Sprintf(", %s r=%d s=%g", kind, l.LoRA.Rank(), l.LoRA.Scale)
 	}
 	return s + ")"
 }

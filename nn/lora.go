@@ -51,6 +51,9 @@ type LoRAConfig struct {
 	Dropout float64 // dropout on the adapter's input during training, in [0, 1)
 	RSLoRA  bool    // rank-stabilised scaling
 	Init    LoRAInit
+	// DoRA turns the adapter of a Linear into a weight-decomposed one (PEFT's use_dora): a trainable magnitude
+	// per output row rescales W + s·B·A to m / ‖W + s·B·A‖ per row. Embeddings do not support it.
+	DoRA bool
 }
 
 // Validate reports a configuration that cannot build an adapter.
@@ -79,11 +82,16 @@ func (c LoRAConfig) Scale() float64 {
 // LoRA is a low-rank adapter: the update s·B·A of a frozen weight.
 // For a Linear, A is [r, in] and B is [out, r]. For an Embedding of V rows of width d, A is [r, V] and B is [d, r]
 // (PEFT's lora_embedding_A and lora_embedding_B). A and B are fp32 leaves that require grad.
+//
+// A DoRA adapter (LoRAConfig.DoRA, Linear only) also has Magnitude, m [out], an fp32 leaf that requires grad
+// (PEFT's lora_magnitude_vector), initialised to ‖W + s·B·A‖ of each output row of the [out, in] weight. The layer
+// then computes y = m/‖W + s·B·A‖ ⊙ (x·Wᵀ + s·B(A(x))) + b, the norm taken without gradient, as PEFT does.
 type LoRA struct {
-	A       *ts.Tensor
-	B       *ts.Tensor
-	Scale   float64
-	Dropout float64
+	A         *ts.Tensor
+	B         *ts.Tensor
+	Magnitude *ts.Tensor // [out] for DoRA, else nil
+	Scale     float64
+	Dropout   float64
 }
 
 // newLoRA creates the factors of an adapter for an update of shape [out, in].
@@ -160,5 +168,80 @@ func (l *LoRA) addTo(y, x *ts.Tensor, train bool) *ts.Tensor {
 	out := y2.MustAddmm(xa2, bt, true).MustView(shape, true)
 	xa2.MustDrop()
 	bt.MustDrop()
+	return out
+}
+
+// weightNorm returns ‖w + s·B·A‖ of each row of w [out, in] as a new fp32 [out] tensor without autograd history
+// (PEFT's DoraLinearLayer.get_weight_norm, detached).
+func (l *LoRA) weightNorm(w *ts.Tensor) *ts.Tensor {
+	d := l.Delta()
+	wf := w.MustDetach(false)
+	if wf.DType() != d.DType() {
+		wf = wf.MustTotype(d.DType(), true)
+	}
+	sum := wf.MustAdd(d, true)
+	d.MustDrop()
+	return sum.MustNormScalaroptDim(ts.FloatScalar(2), []int64{1}, false, true)
+}
+
+// initMagnitude sets Magnitude to ‖w + s·B·A‖ per row of w [out, in], as PEFT initialises DoRA.
+func (l *LoRA) initMagnitude(w *ts.Tensor) {
+	l.Magnitude = l.weightNorm(w).MustSetRequiresGrad(true, true)
+}
+
+// doraAddTo returns y + the DoRA correction for the frozen layer's output y [..., out] (with bias b [out] or nil
+// added) of input x [..., in] and weight w [out, in], consuming y. As PEFT's DoraLinearVariant computes it, with
+// c = m/‖W + s·B·A‖ (the norm detached): without dropout, y + (c − 1)·(y − b) + c·s·B(A(x)); in training with
+// dropout x' = dropout(x), y + (c − 1)·(x'·Wᵀ) + c·s·B(A(x')).
+func (l *LoRA) doraAddTo(y, x, w, b *ts.Tensor, train bool) *ts.Tensor {
+	dt := l.A.DType()
+	h := x
+	if x.DType() != dt {
+		h = x.MustTotype(dt, false)
+	}
+	wf := w
+	if w.DType() != dt {
+		wf = w.MustTotype(dt, false)
+	}
+	norm := l.weightNorm(wf)
+	c := l.Magnitude.MustDiv(norm, false) // [out]
+	norm.MustDrop()
+	var base *ts.Tensor
+	if train && l.Dropout > 0 {
+		d := ts.MustDropout(h, l.Dropout, true)
+		if h != x {
+			h.MustDrop()
+		}
+		h = d
+		base = ts.MustLinear(h, wf, ts.None)
+	} else {
+		base = y.MustTotype(dt, false)
+		if b != nil {
+			bf := b.MustTotype(dt, false)
+			base = base.MustSub(bf, true)
+			bf.MustDrop()
+		}
+	}
+	if wf != w {
+		wf.MustDrop()
+	}
+	xa := ts.MustLinear(h, l.A, ts.None)
+	if h != x {
+		h.MustDrop()
+	}
+	lr := ts.MustLinear(xa, l.B, ts.None) // [..., out]
+	xa.MustDrop()
+	c1 := c.MustSubScalar(ts.FloatScalar(1), false)
+	t := base.MustMul(c1, true) // (c − 1)·base
+	c1.MustDrop()
+	u := lr.MustMul(c, true).MustMulScalar(ts.FloatScalar(l.Scale), true) // c·lora·s
+	c.MustDrop()
+	d := t.MustAdd(u, true)
+	u.MustDrop()
+	if d.DType() != y.DType() {
+		d = d.MustTotype(y.DType(), true)
+	}
+	out := y.MustAdd(d, true)
+	d.MustDrop()
 	return out
 }
