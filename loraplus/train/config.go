@@ -103,8 +103,16 @@ func (c *Config) fingerprint(l loraplus.Config, totalSteps, trainSize int) map[s
 		"rslora": fmt.Sprint(l.RSLoRA), "targets": fmt.Sprint(l.Targets), "target_regex": l.TargetRegex,
 		"lora_seed": fmt.Sprint(l.Seed),
 	}
-	if c.GradAccum > 1 { // absent from the checkpoints of runs without accumulation, which still resume
+	// Settings added after checkpoints were first written are recorded only when they are not their default,
+	// so that those checkpoints still resume.
+	if c.GradAccum > 1 {
 		f["grad_accum"] = fmt.Sprint(c.GradAccum)
+	}
+	if l.DoRA {
+		f["dora"] = "true"
+	}
+	if o.LRMagnitude > 0 {
+		f["lr_magnitude"] = fmt.Sprint(o.LRMagnitude)
 	}
 	maps.Copy(f, c.Settings)
 	return f
