@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/hfconfig"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
@@ -59,11 +60,18 @@ type options struct {
 	sweepGrid      bool      // -sweep-grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)
 	compare        bool
 
-	set map[string]bool // flags given on the command line
+	targetRegex string  // -target-regex: PEFT's string target_modules, a full-match regex of module paths
+	rslora      bool    // -rslora: scale alpha/sqrt(r) (PEFT's use_rslora)
+	warmupRatio float64 // -warmup-ratio: warmup = ceil(ratio · total steps) when -warmup is 0, as HF Trainer
+	configFile  string  // -config: YAML or JSON file of PEFT / Hugging Face / LLaMA-Factory keys
+
+	set map[string]bool // flags given on the command line or set by -config
 }
 
 // parseFlags reads the command line. Values that cannot run are errors naming the flag.
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
+func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
+	var file *hfconfig.Applied
+	defer func() { err = file.Annotate(err) }() // an error about a value from -config names the file's key
 	o := &options{}
 	fs := flag.NewFlagSet("glue", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -122,6 +130,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&sweep, "sweep", "", "train every cell of an (lr_A, lr_B) grid, \"lrA1,lrA2,...:lrB1,lrB2,...\", and draw the heatmap of the main dev metric (e.g. eval_accuracy)")
 	fs.BoolVar(&o.sweepGrid, "sweep-grid", false, "sweep the default grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)")
 	fs.BoolVar(&o.compare, "compare", false, "train ratio 1 (LoRA) and -ratio (LoRA+) and draw the main dev metric over steps")
+	fs.StringVar(&o.targetRegex, "target-regex", "", "adapt every module whose full path matches this regex (PEFT's string "+
+		"target_modules; with -targets, modules matching either are adapted)")
+	fs.BoolVar(&o.rslora, "rslora", false, "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r (PEFT's use_rslora)")
+	fs.Float64Var(&o.warmupRatio, "warmup-ratio", 0, "warmup as a fraction of the total steps, ceil(ratio · steps), "+
+		"when -warmup is 0 (Hugging Face's warmup_ratio)")
+	fs.StringVar(&o.configFile, "config", "", "YAML or JSON file of settings by their PEFT / Hugging Face / LLaMA-Factory names "+
+		"(learning_rate, lora_r, target_modules, ...); flags on the command line win over the file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -130,7 +145,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	var err error
+	if o.configFile != "" {
+		if file, err = hfconfig.Apply(fs, o.configFile, o.set); err != nil {
+			return nil, fmt.Errorf("-config: %w", err)
+		}
+		fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true }) // the file's settings count as the user's choice
+	}
 	if o.task, err = glue.TaskByName(taskName); err != nil {
 		return nil, fmt.Errorf("-task: %w", err)
 	}
@@ -242,6 +262,8 @@ func (o *options) check() error {
 		return fmt.Errorf("-weight-decay must be >= 0, got %v", o.wd)
 	case o.warmup < 0:
 		return fmt.Errorf("-warmup must be >= 0, got %d", o.warmup)
+	case !(o.warmupRatio >= 0 && o.warmupRatio <= 1):
+		return fmt.Errorf("-warmup-ratio must be in [0, 1], got %v", o.warmupRatio)
 	case o.clip < 0 || bad(o.clip):
 		return fmt.Errorf("-clip must be >= 0, got %v", o.clip)
 	case o.evalEvery < 0 || o.saveEvery < 0 || o.keep < 0:
