@@ -65,6 +65,11 @@ type options struct {
 	warmupRatio float64 // -warmup-ratio: warmup = ceil(ratio · total steps) when -warmup is 0, as HF Trainer
 	configFile  string  // -config: YAML or JSON file of PEFT / Hugging Face / LLaMA-Factory keys
 
+	adapter     string // -adapter: a saved adapter (PEFT layout) to load onto the model for -eval-only / -predict
+	evalOnly    bool   // -eval-only: evaluate on the dev split(s) without training
+	predict     string // -predict: a GLUE test TSV (no labels) to write predictions for, without training
+	predictFile string // -predict-out: where the predictions go
+
 	set map[string]bool // flags given on the command line or set by -config
 }
 
@@ -135,6 +140,13 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	fs.BoolVar(&o.rslora, "rslora", false, "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r (PEFT's use_rslora)")
 	fs.Float64Var(&o.warmupRatio, "warmup-ratio", 0, "warmup as a fraction of the total steps, ceil(ratio · steps), "+
 		"when -warmup is 0 (Hugging Face's warmup_ratio)")
+	fs.StringVar(&o.adapter, "adapter", "", "adapter directory (adapter_config.json and adapter_model.safetensors, saved here "+
+		"as OUT/checkpoint-STEP or by PEFT's save_pretrained, the head as modules_to_save) to load for -eval-only or -predict")
+	fs.BoolVar(&o.evalOnly, "eval-only", false, "evaluate the model (with -adapter) on the dev split(s) without training; "+
+		"the metrics go to OUT/"+EvalResultsFile)
+	fs.StringVar(&o.predict, "predict", "", "GLUE test TSV (the test split's layout, no labels) to predict without training, "+
+		"written in GLUE's submission format (index<TAB>prediction)")
+	fs.StringVar(&o.predictFile, "predict-out", "", "predictions file (default OUT/predict_results_<-predict's file name>)")
 	fs.StringVar(&o.configFile, "config", "", "YAML or JSON file of settings by their PEFT / Hugging Face / LLaMA-Factory names "+
 		"(learning_rate, lora_r, target_modules, ...); flags on the command line win over the file")
 	if err := fs.Parse(args); err != nil {
@@ -217,6 +229,12 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	}
 	if (o.compare || sweeping) && o.resume != "" && o.resume != "latest" {
 		return nil, fmt.Errorf("-resume with -sweep or -compare takes only \"latest\" (each run resumes from its newest checkpoint), got %q", o.resume)
+	}
+	if o.adapter != "" && !o.evalOnly && o.predict == "" {
+		return nil, fmt.Errorf("-adapter is read by -eval-only and -predict: add one of them (training starts from a new adapter)")
+	}
+	if (o.evalOnly || o.predict != "") && (o.compare || sweeping || o.resume != "") {
+		return nil, fmt.Errorf("-eval-only and -predict do not train: drop -sweep, -sweep-grid, -compare and -resume")
 	}
 	if err := o.check(); err != nil {
 		return nil, err
