@@ -39,8 +39,12 @@ func TestAllLinearMatchesPEFT(t *testing.T) {
 		{"llama seqcls", "llama/seqcls", "SEQ_CLS", func(d string) (any, error) {
 			return llama.LoadForSequenceClassification(d, llama.Options{NumLabels: 3, DType: gotch.Float, Device: gotch.CPU})
 		}},
-		{"llama tied", "llama/tied", "CAUSAL_LM", func(d string) (any, error) { return llama.Load(d, llama.Options{DType: gotch.Float, Device: gotch.CPU}) }},
-		{"llama untied", "llama/untied", "CAUSAL_LM", func(d string) (any, error) { return llama.Load(d, llama.Options{DType: gotch.Float, Device: gotch.CPU}) }},
+		{"llama tied", "llama/tied", "CAUSAL_LM", func(d string) (any, error) {
+			return llama.Load(d, llama.Options{DType: gotch.Float, Device: gotch.CPU})
+		}},
+		{"llama untied", "llama/untied", "CAUSAL_LM", func(d string) (any, error) {
+			return llama.Load(d, llama.Options{DType: gotch.Float, Device: gotch.CPU})
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, tc.dir)

@@ -27,6 +27,9 @@ func (o *options) predictOut() string {
 // evaluate runs -eval-only and -predict: the model (with the -adapter loaded, when given) is scored on the dev
 // split(s) and/or predicts the examples of a test file, without training.
 func evaluate(o *options, stdout, stderr io.Writer) error {
+	if o.modelErr != nil {
+		return o.modelErr
+	}
 	kind, err := detectKind(o.modelDir)
 	if err != nil {
 		return err

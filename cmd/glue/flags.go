@@ -5,14 +5,20 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/hfconfig"
+	"github.com/loraplus-go/loraplus/cmd/internal/modelpath"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
 )
+
+// defaultModel is the model of the paper's GLUE runs, used when -model is not given and it is found locally
+// (models/gpt2 or the Hugging Face cache).
+const defaultModel = "gpt2"
 
 // options are the command's flags after parsing and checking.
 type options struct {
@@ -70,6 +76,8 @@ type options struct {
 	predict     string // -predict: a GLUE test TSV (no labels) to write predictions for, without training
 	predictFile string // -predict-out: where the predictions go
 
+	modelErr error // why -model (or the default model) was not found; reported when the model is needed
+
 	set map[string]bool // flags given on the command line or set by -config
 }
 
@@ -89,7 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	var taskName, badRows, initName, targets, frozen, sweep string
 	var seed int64
 	fs.StringVar(&taskName, "task", "mnli", "GLUE task: "+strings.Join(glue.TaskNames(), ", "))
-	fs.StringVar(&o.modelDir, "model", "", "Hugging Face model directory (GPT-2, RoBERTa or Llama: config.json and weights) or a Llama GGUF file")
+	fs.StringVar(&o.modelDir, "model", "", "Hugging Face model directory (GPT-2, RoBERTa or Llama: config.json and weights), a Llama GGUF file, "+
+		"or a model name (gpt2, roberta-base, ORG/NAME) found in models/NAME or the Hugging Face cache (default gpt2 when found)")
 	fs.StringVar(&o.tokDir, "tokenizer", "", "tokenizer directory or GGUF file (default: the model)")
 	fs.StringVar(&o.dataDir, "data", "data/glue", "GLUE root (holding MNLI/, QQP/, ...) or the task directory itself")
 	fs.StringVar(&o.out, "out", "", "output directory (default out/glue/TASK)")
@@ -197,6 +206,7 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	if o.out == "" {
 		o.out = "out/glue/" + o.task.Name
 	}
+	o.modelDir, o.modelErr = modelpath.ForFlag(o.modelDir, defaultModel, os.Getenv)
 	if k, err := detectKind(o.modelDir); err == nil && k.name == llamaKind.name {
 		o.applyLlamaDefaults() // before the task's epochs
 	}

@@ -29,8 +29,8 @@ type session struct {
 }
 
 func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
-	if o.modelDir == "" {
-		return nil, fmt.Errorf("-model: no model directory given")
+	if o.modelErr != nil {
+		return nil, o.modelErr
 	}
 	kind, err := detectKind(o.modelDir)
 	if err != nil {

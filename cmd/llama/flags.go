@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/hfconfig"
+	"github.com/loraplus-go/loraplus/cmd/internal/modelpath"
 	"github.com/loraplus-go/loraplus/llama/instruct"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
@@ -29,6 +31,7 @@ type options struct {
 
 	warmupRatio float64 // -warmup-ratio: warmup = ceil(ratio · total steps) when -warmup is 0, as HF Trainer
 	configFile  string  // -config: YAML or JSON file of PEFT / Hugging Face / LLaMA-Factory keys
+	modelErr    error   // why -model (or the default model) was not found; reported when the model is needed
 }
 
 // parseFlags reads the command line into the paper's flan-v2 defaults (instruct.DefaultConfig).
@@ -50,7 +53,8 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	var badRows, initName, targets, targetRegex string
 	var seed int64
 	fs.StringVar(&o.dataFile, "data", "", "JSONL file: {\"inputs\", \"targets\"}, {\"prompt\", \"completion\"} or {\"messages\": [...]} per line")
-	fs.StringVar(&o.model, "model", "", "Llama model: Hugging Face directory or GGUF file")
+	fs.StringVar(&o.model, "model", "", "Llama model: Hugging Face directory, GGUF file, or a name (ORG/NAME) found in models/NAME or "+
+		"the Hugging Face cache (default: the SmolLM2-135M-Instruct GGUF of the reference environment, when installed)")
 	fs.StringVar(&o.tok, "tokenizer", "", "tokenizer directory or GGUF file (default: the model)")
 	fs.StringVar(&o.out, "out", "out/llama", "output directory")
 	fs.StringVar(&o.device, "device", "auto", "cpu, cuda or auto (cuda when available)")
@@ -107,8 +111,6 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	switch {
 	case o.dataFile == "":
 		return nil, fmt.Errorf("-data: no JSONL file given")
-	case o.model == "":
-		return nil, fmt.Errorf("-model: no model given")
 	case seed < 0:
 		return nil, fmt.Errorf("-seed must be >= 0, got %d", seed)
 	case o.threads < 0 || o.limit < 0:
@@ -139,6 +141,8 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 			c.LoRA.Targets = append(c.LoRA.Targets, t)
 		}
 	}
+	def := modelpath.SmolLM2() // the default model: the reference environment's SmolLM2 GGUF, when installed
+	o.model, o.modelErr = modelpath.ForFlag(o.model, def, os.Getenv)
 	c.Seed, c.LoRA.Seed = uint64(seed), uint64(seed)
 	c.Out, c.Resume, c.BaseModel, c.DataName = o.out, o.resume, o.model, o.dataFile
 	if o.tok == "" {

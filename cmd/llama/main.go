@@ -47,6 +47,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // finetune loads the tokenizer, data and model and runs the trainer. The output folder is readied first, so that
 // one that takes no writes fails the run before anything loads.
 func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Result, error) {
+	if o.modelErr != nil {
+		return nil, o.modelErr
+	}
 	if err := train.PrepareOut(o.cfg.Out, stderr); err != nil {
 		return nil, err
 	}
