@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -203,5 +205,45 @@ func TestEvalOnlyRegression(t *testing.T) {
 	assert.Equal(t, "index\tprediction", rows[0])
 	for i, r := range rows[1:] {
 		assert.Regexp(t, fmt.Sprintf(`^%d\t-?\d+\.\d{3}$`, i), r)
+	}
+}
+
+// -adapter takes an adapter PEFT saved (LoRA on c_attn, c_proj and c_fc, the score head in modules_to_save):
+// -predict gives PEFT's predictions, classes for MNLI and scores (three decimals) for STS-B's regression head.
+func TestPredictWithPEFTAdapter(t *testing.T) {
+	runtime.LockOSThread()
+	tok := filepath.Join(reftest.Root(t), ".cache", "tokenizers", "gpt2")
+	mnliTest, _ := testLayout(t, filepath.Join(mnliDir(t), "dev_matched.tsv"), "label1", "gold_label")
+	_, stsbTest, _ := stsbDir(t, filepath.Join(mnliDir(t), "dev_matched.tsv"))
+	for _, tc := range []struct {
+		task, labels, test string
+	}{{"mnli", "3", mnliTest}, {"stsb", "1", stsbTest}} {
+		t.Run(tc.task, func(t *testing.T) {
+			model, adapter := t.TempDir(), t.TempDir()
+			reftest.Run(t, "gluecmd_tiny.py", "gpt2", model, tc.labels)
+			want := strings.Fields(reftest.Run(t, "peft_glue_adapter.py", model, tok, adapter, tc.test, "sentence1", "sentence2", "32"))
+			pred := filepath.Join(t.TempDir(), "pred.tsv")
+			var stdout, stderr bytes.Buffer
+			args := []string{"-task", tc.task, "-model", model, "-tokenizer", tok, "-adapter", adapter, "-predict", tc.test,
+				"-predict-out", pred, "-device", "cpu", "-batch", "4", "-max-len", "32", "-pad-longest"}
+			require.Equal(t, cli.ExitOK, run(args, &stdout, &stderr), stderr.String())
+			b, err := os.ReadFile(pred)
+			require.NoError(t, err)
+			rows := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")[1:]
+			require.Len(t, rows, len(want))
+			task, err := glue.TaskByName(tc.task)
+			require.NoError(t, err)
+			for i, r := range rows {
+				got := strings.Split(r, "\t")[1]
+				if task.Regression {
+					g, err1 := strconv.ParseFloat(got, 64)
+					w, err2 := strconv.ParseFloat(want[i], 64)
+					require.NoError(t, errors.Join(err1, err2))
+					assert.InDelta(t, w, g, 6e-4, "row %d", i)
+					continue
+				}
+				assert.Equal(t, want[i], strconv.Itoa(slices.Index(task.Labels, got)), "row %d: %s", i, got)
+			}
+		})
 	}
 }
