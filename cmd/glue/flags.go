@@ -206,7 +206,11 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	if o.out == "" {
 		o.out = "out/glue/" + o.task.Name
 	}
-	o.modelDir, o.modelErr = modelpath.ForFlag(o.modelDir, defaultModel, os.Getenv)
+	if dir, err := modelpath.ForFlag(o.modelDir, defaultModel, os.Getenv); err != nil {
+		o.modelErr = err // reported when the model is needed: flag checks and -h work without one
+	} else {
+		o.modelDir = dir
+	}
 	if k, err := detectKind(o.modelDir); err == nil && k.name == llamaKind.name {
 		o.applyLlamaDefaults() // before the task's epochs
 	}

@@ -142,7 +142,11 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 		}
 	}
 	def := modelpath.SmolLM2() // the default model: the reference environment's SmolLM2 GGUF, when installed
-	o.model, o.modelErr = modelpath.ForFlag(o.model, def, os.Getenv)
+	if path, err := modelpath.ForFlag(o.model, def, os.Getenv); err != nil {
+		o.modelErr = err // reported when the model is needed
+	} else {
+		o.model = path
+	}
 	c.Seed, c.LoRA.Seed = uint64(seed), uint64(seed)
 	c.Out, c.Resume, c.BaseModel, c.DataName = o.out, o.resume, o.model, o.dataFile
 	if o.tok == "" {

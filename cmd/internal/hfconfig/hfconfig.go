@@ -28,6 +28,7 @@ const (
 	kindString        // a string
 	kindTargets       // target_modules: a list of names, "all-linear", or any other string: a full-match regex
 	kindLFTarget      // LLaMA-Factory's lora_target: "all" or comma-separated names
+	kindSchedule      // lr_scheduler_type: HF's constant_with_warmup is the commands' constant (which warms up)
 )
 
 // key is how one config key sets a flag.
@@ -61,7 +62,7 @@ var keys = map[string]key{
 	"adam_beta1":                  {flag: "beta1"},
 	"adam_beta2":                  {flag: "beta2"},
 	"adam_epsilon":                {flag: "eps"},
-	"lr_scheduler_type":           {flag: "schedule", kind: kindString},
+	"lr_scheduler_type":           {flag: "schedule", kind: kindSchedule},
 	"max_steps":                   {flag: "max-steps", kind: kindInt, minusOne: true},
 	"seed":                        {flag: "seed", kind: kindInt},
 	"output_dir":                  {flag: "out", kind: kindString},
@@ -191,6 +192,12 @@ func values(k key, v *yaml.Node) ([]setting, error) {
 		return []setting{{"targets", s}}, nil
 	case kindString:
 		s, err := scalar[string](v, "a string")
+		return []setting{{k.flag, s}}, err
+	case kindSchedule:
+		s, err := scalar[string](v, "a string")
+		if s == "constant_with_warmup" {
+			s = "constant"
+		}
 		return []setting{{k.flag, s}}, err
 	case kindBool:
 		b, err := scalar[bool](v, "true or false")

@@ -60,6 +60,8 @@ func TestApplyValues(t *testing.T) {
 		{"LLaMA-Factory names", "c.yaml", "lora_rank: 8\nlora_target: all\n", map[string]string{"r": "8", "targets": "all-linear"}},
 		{"LLaMA-Factory list", "c.yaml", "lora_target: q_proj,v_proj\n", map[string]string{"targets": "q_proj,v_proj"}},
 		{"empty file", "c.yaml", "", map[string]string{}},
+		{"HF's constant_with_warmup", "c.yaml", "lr_scheduler_type: constant_with_warmup\nwarmup_steps: 3\n",
+			map[string]string{"schedule": "constant", "warmup": "3"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs, vals := testFlags()
