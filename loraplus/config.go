@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strings"
 
 	"github.com/loraplus-go/loraplus/nn"
 )
@@ -13,12 +14,53 @@ type Config struct {
 	nn.LoRAConfig
 	// Targets are module names matched as PEFT matches a target_modules list: a module is adapted when its
 	// path equals a target or ends with "." + target ("c_proj" adapts both attn.c_proj and mlp.c_proj).
+	// The single target AllLinear ("all-linear", any case) adapts every linear layer but the output layer, as
+	// PEFT's shorthand (see AllLinearTargets); Wrap replaces it by the module paths it selects.
 	Targets []string
 	// TargetRegex, when set, adapts every module whose full path matches it (PEFT's string form); it is
 	// combined with Targets.
 	TargetRegex string
 	// Seed drives the initialisation of the adapters.
 	Seed uint64
+}
+
+// AllLinear is PEFT's target_modules shorthand for every linear layer of the model except its output layer.
+const AllLinear = "all-linear"
+
+// IsAllLinear reports whether targets is PEFT's "all-linear" shorthand (compared case-insensitively, as PEFT).
+func IsAllLinear(targets []string) bool {
+	return len(targets) == 1 && strings.EqualFold(targets[0], AllLinear)
+}
+
+// headModel is a model with a classification head (nn.SequenceClassifier's Head).
+type headModel interface{ Head() []nn.NamedTensor }
+
+// AllLinearTargets returns, in nn.Modules order, the paths of the modules PEFT's target_modules="all-linear"
+// selects (peft's _maybe_include_all_linear_layers): every nn.Linear (GPT-2's Conv1D loads as one) except the
+// output layer: a top-level "lm_head" (a causal LM's output embeddings; a tied head has no layer) and the
+// modules holding the tensors of a classifier's Head() (score, or RoBERTa's classifier.dense and
+// classifier.out_proj, which PEFT's SEQ_CLS task keeps out as modules_to_save). Embeddings are not selected.
+func AllLinearTargets(model any) ([]string, error) {
+	mods, err := nn.Modules(model)
+	if err != nil {
+		return nil, err
+	}
+	exclude := map[string]bool{"lm_head": true}
+	if h, ok := model.(headModel); ok {
+		for _, t := range h.Head() {
+			exclude[moduleOf(t.Name)] = true
+		}
+	}
+	var out []string
+	for _, m := range mods {
+		if _, ok := m.Layer.(*nn.Linear); ok && !exclude[m.Path] {
+			out = append(out, m.Path)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("target modules %q: the model has no linear layer besides its output layer", AllLinear)
+	}
+	return out, nil
 }
 
 // DefaultConfig is r = 8, alpha = 8, no dropout, B = 0 initialisation.

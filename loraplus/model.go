@@ -53,8 +53,9 @@ type Model struct {
 	rng     *rand.Rand
 }
 
-// Wrap attaches a LoRA adapter to every target layer of model (see nn.Modules for how layers are named).
-// With cfg.DoRA each Linear also gets a DoRA magnitude, registered as "<path>.lora_magnitude_vector" (the key PEFT
+// Wrap attaches a LoRA adapter to every target layer of model (see nn.Modules for how layers are named); the
+// target "all-linear" is resolved by AllLinearTargets and the Config kept in the Model lists the paths. With
+// cfg.DoRA each Linear also gets a DoRA magnitude, registered as "<path>.lora_magnitude_vector" (the key PEFT
 // saves); DoRA on an Embedding target is an error.
 // A target that matches no module, or matches a module that is not an nn.Linear or nn.Embedding, is an error
 // naming it. Frozen tensors of the model must not require grad.
@@ -65,6 +66,11 @@ func Wrap(model any, cfg Config) (*Model, error) {
 	mods, err := nn.Modules(model)
 	if err != nil {
 		return nil, err
+	}
+	if IsAllLinear(cfg.Targets) {
+		if cfg.Targets, err = AllLinearTargets(model); err != nil {
+			return nil, err
+		}
 	}
 	var re *regexp.Regexp
 	if cfg.TargetRegex != "" {

@@ -5,13 +5,20 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/hfconfig"
+	"github.com/loraplus-go/loraplus/cmd/internal/modelpath"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
 )
+
+// defaultModel is the model of the paper's GLUE runs, used when -model is not given and it is found locally
+// (models/gpt2 or the Hugging Face cache).
+const defaultModel = "gpt2"
 
 // options are the command's flags after parsing and checking.
 type options struct {
@@ -59,11 +66,25 @@ type options struct {
 	sweepGrid      bool      // -sweep-grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)
 	compare        bool
 
-	set map[string]bool // flags given on the command line
+	targetRegex string  // -target-regex: PEFT's string target_modules, a full-match regex of module paths
+	rslora      bool    // -rslora: scale alpha/sqrt(r) (PEFT's use_rslora)
+	warmupRatio float64 // -warmup-ratio: warmup = ceil(ratio · total steps) when -warmup is 0, as HF Trainer
+	configFile  string  // -config: YAML or JSON file of PEFT / Hugging Face / LLaMA-Factory keys
+
+	adapter     string // -adapter: a saved adapter (PEFT layout) to load onto the model for -eval-only / -predict
+	evalOnly    bool   // -eval-only: evaluate on the dev split(s) without training
+	predict     string // -predict: a GLUE test TSV (no labels) to write predictions for, without training
+	predictFile string // -predict-out: where the predictions go
+
+	modelErr error // why -model (or the default model) was not found; reported when the model is needed
+
+	set map[string]bool // flags given on the command line or set by -config
 }
 
 // parseFlags reads the command line. Values that cannot run are errors naming the flag.
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
+func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
+	var file *hfconfig.Applied
+	defer func() { err = file.Annotate(err) }() // an error about a value from -config names the file's key
 	o := &options{}
 	fs := flag.NewFlagSet("glue", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -76,7 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	var taskName, badRows, initName, targets, frozen, sweep string
 	var seed int64
 	fs.StringVar(&taskName, "task", "mnli", "GLUE task: "+strings.Join(glue.TaskNames(), ", "))
-	fs.StringVar(&o.modelDir, "model", "", "Hugging Face model directory (GPT-2, RoBERTa or Llama: config.json and weights) or a Llama GGUF file")
+	fs.StringVar(&o.modelDir, "model", "", "Hugging Face model directory (GPT-2, RoBERTa or Llama: config.json and weights), a Llama GGUF file, "+
+		"or a model name (gpt2, roberta-base, ORG/NAME) found in models/NAME or the Hugging Face cache (default gpt2 when found)")
 	fs.StringVar(&o.tokDir, "tokenizer", "", "tokenizer directory or GGUF file (default: the model)")
 	fs.StringVar(&o.dataDir, "data", "data/glue", "GLUE root (holding MNLI/, QQP/, ...) or the task directory itself")
 	fs.StringVar(&o.out, "out", "", "output directory (default out/glue/TASK)")
@@ -122,6 +144,20 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&sweep, "sweep", "", "train every cell of an (lr_A, lr_B) grid, \"lrA1,lrA2,...:lrB1,lrB2,...\", and draw the heatmap of the main dev metric (e.g. eval_accuracy)")
 	fs.BoolVar(&o.sweepGrid, "sweep-grid", false, "sweep the default grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)")
 	fs.BoolVar(&o.compare, "compare", false, "train ratio 1 (LoRA) and -ratio (LoRA+) and draw the main dev metric over steps")
+	fs.StringVar(&o.targetRegex, "target-regex", "", "adapt every module whose full path matches this regex (PEFT's string "+
+		"target_modules; with -targets, modules matching either are adapted)")
+	fs.BoolVar(&o.rslora, "rslora", false, "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r (PEFT's use_rslora)")
+	fs.Float64Var(&o.warmupRatio, "warmup-ratio", 0, "warmup as a fraction of the total steps, ceil(ratio · steps), "+
+		"when -warmup is 0 (Hugging Face's warmup_ratio)")
+	fs.StringVar(&o.adapter, "adapter", "", "adapter directory (adapter_config.json and adapter_model.safetensors, saved here "+
+		"as OUT/checkpoint-STEP or by PEFT's save_pretrained, the head as modules_to_save) to load for -eval-only or -predict")
+	fs.BoolVar(&o.evalOnly, "eval-only", false, "evaluate the model (with -adapter) on the dev split(s) without training; "+
+		"the metrics go to OUT/"+EvalResultsFile)
+	fs.StringVar(&o.predict, "predict", "", "GLUE test TSV (the test split's layout, no labels) to predict without training, "+
+		"written in GLUE's submission format (index<TAB>prediction)")
+	fs.StringVar(&o.predictFile, "predict-out", "", "predictions file (default OUT/predict_results_<-predict's file name>)")
+	fs.StringVar(&o.configFile, "config", "", "YAML or JSON file of settings by their PEFT / Hugging Face / LLaMA-Factory names "+
+		"(learning_rate, lora_r, target_modules, ...); flags on the command line win over the file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -130,7 +166,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	var err error
+	if o.configFile != "" {
+		if file, err = hfconfig.Apply(fs, o.configFile, o.set); err != nil {
+			return nil, fmt.Errorf("-config: %w", err)
+		}
+		fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true }) // the file's settings count as the user's choice
+	}
 	if o.task, err = glue.TaskByName(taskName); err != nil {
 		return nil, fmt.Errorf("-task: %w", err)
 	}
@@ -165,6 +206,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.out == "" {
 		o.out = "out/glue/" + o.task.Name
 	}
+	if dir, err := modelpath.ForFlag(o.modelDir, defaultModel, os.Getenv); err != nil {
+		o.modelErr = err // reported when the model is needed: flag checks and -h work without one
+	} else {
+		o.modelDir = dir
+	}
 	if k, err := detectKind(o.modelDir); err == nil && k.name == llamaKind.name {
 		o.applyLlamaDefaults() // before the task's epochs
 	}
@@ -197,6 +243,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if (o.compare || sweeping) && o.resume != "" && o.resume != "latest" {
 		return nil, fmt.Errorf("-resume with -sweep or -compare takes only \"latest\" (each run resumes from its newest checkpoint), got %q", o.resume)
+	}
+	if o.adapter != "" && !o.evalOnly && o.predict == "" {
+		return nil, fmt.Errorf("-adapter is read by -eval-only and -predict: add one of them (training starts from a new adapter)")
+	}
+	if (o.evalOnly || o.predict != "") && (o.compare || sweeping || o.resume != "") {
+		return nil, fmt.Errorf("-eval-only and -predict do not train: drop -sweep, -sweep-grid, -compare and -resume")
 	}
 	if err := o.check(); err != nil {
 		return nil, err
@@ -242,6 +294,8 @@ func (o *options) check() error {
 		return fmt.Errorf("-weight-decay must be >= 0, got %v", o.wd)
 	case o.warmup < 0:
 		return fmt.Errorf("-warmup must be >= 0, got %d", o.warmup)
+	case !(o.warmupRatio >= 0 && o.warmupRatio <= 1):
+		return fmt.Errorf("-warmup-ratio must be in [0, 1], got %v", o.warmupRatio)
 	case o.clip < 0 || bad(o.clip):
 		return fmt.Errorf("-clip must be >= 0, got %v", o.clip)
 	case o.evalEvery < 0 || o.saveEvery < 0 || o.keep < 0:

@@ -11,6 +11,10 @@
 // eval_f1, eval_combined_score, eval_matthews_correlation, eval_pearson, eval_spearmanr). Ctrl-C finishes the step in flight, writes a checkpoint and exits with status 130; -resume
 // latest continues the run exactly where it stopped.
 //
+// -adapter DIR -eval-only scores a saved adapter (this command's checkpoint-STEP/ or PEFT's save_pretrained) on
+// the dev split(s) without training, and -predict FILE writes predictions for a GLUE test file in GLUE's
+// submission format (index<TAB>prediction).
+//
 // -sweep "lrA1,...:lrB1,..." (or -sweep-grid) trains every (lr_A, lr_B) cell and draws the heatmap of the
 // main dev metric (the paper's Figures 3-4); -compare trains ratio 1 against -ratio and draws it over steps
 // (Figure 7).
@@ -43,6 +47,9 @@ func dispatch(o *options, st *cli.Stopper, stdout, stderr io.Writer) error {
 		if err := nn.SetNumThreads(o.threads); err != nil {
 			return err
 		}
+	}
+	if o.evalOnly || o.predict != "" {
+		return evaluate(o, stdout, stderr)
 	}
 	s, err := newSession(o, stdout, stderr)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
+	"github.com/loraplus-go/loraplus/cmd/internal/hfconfig"
 	"github.com/loraplus-go/loraplus/glue"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
@@ -28,8 +29,8 @@ type session struct {
 }
 
 func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
-	if o.modelDir == "" {
-		return nil, fmt.Errorf("-model: no model directory given")
+	if o.modelErr != nil {
+		return nil, o.modelErr
 	}
 	kind, err := detectKind(o.modelDir)
 	if err != nil {
@@ -46,7 +47,7 @@ func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
 	if s.lr == 0 {
 		s.lr = kind.lr
 	}
-	if s.targets == nil {
+	if s.targets == nil && o.targetRegex == "" {
 		s.targets = kind.targets
 	}
 	tokDir := o.tokDir
@@ -93,10 +94,18 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 	c.LoRA.Rank, c.LoRA.Alpha, c.LoRA.Dropout, c.LoRA.Init, c.LoRA.Seed = o.rank, o.alpha, o.dropout, o.init, o.seed
 	c.Optim.Ratio, c.Optim.LREmbedding = ratio, o.lrEmb
 	c.Optim.Beta1, c.Optim.Beta2, c.Optim.Eps, c.Optim.WeightDecay = o.beta1, o.beta2, o.eps, o.wd
+	c.LoRA.TargetRegex, c.LoRA.RSLoRA = o.targetRegex, o.rslora
 	c.Schedule, c.Warmup = o.schedule, o.warmup
 	c.BatchSize, c.GradAccum, c.EvalBatch, c.MaxLen, c.PadToLongest = o.batch, o.gradAccum, o.evalBatch, o.maxLen, o.padLong
 	c.Epochs, c.MaxSteps, c.ClipNorm = o.epochs, o.maxSteps, o.clip
 	c.EvalEvery, c.SaveEvery, c.Keep = o.evalEvery, o.saveEvery, o.keep
+	if o.warmupRatio > 0 && o.warmup == 0 {
+		total := c.MaxSteps
+		if total == 0 {
+			total = c.Epochs * train.StepsPerEpoch(len(s.data.Train), c.StepBatch())
+		}
+		c.Warmup = hfconfig.WarmupSteps(0, o.warmupRatio, total)
+	}
 	c.Seed, c.Out, c.Resume, c.Device, c.BaseModel, c.Log = o.seed, out, resume, s.dev, o.modelDir, s.stderr
 	return c
 }

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/hfconfig"
+	"github.com/loraplus-go/loraplus/cmd/internal/modelpath"
 	"github.com/loraplus-go/loraplus/llama/instruct"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
@@ -25,11 +28,17 @@ type options struct {
 	skipBad  bool
 	limit    int
 	cfg      instruct.Config
+
+	warmupRatio float64 // -warmup-ratio: warmup = ceil(ratio · total steps) when -warmup is 0, as HF Trainer
+	configFile  string  // -config: YAML or JSON file of PEFT / Hugging Face / LLaMA-Factory keys
+	modelErr    error   // why -model (or the default model) was not found; reported when the model is needed
 }
 
 // parseFlags reads the command line into the paper's flan-v2 defaults (instruct.DefaultConfig).
 // Values that cannot run are errors naming the flag.
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
+func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
+	var file *hfconfig.Applied
+	defer func() { err = file.Annotate(err) }() // an error about a value from -config names the file's key
 	o := &options{cfg: instruct.DefaultConfig()}
 	c := &o.cfg
 	fs := flag.NewFlagSet("llama", flag.ContinueOnError)
@@ -41,10 +50,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			"checkpoint and exits; -resume latest continues.\n\n")
 		fs.PrintDefaults()
 	}
-	var badRows, initName, targets string
+	var badRows, initName, targets, targetRegex string
 	var seed int64
 	fs.StringVar(&o.dataFile, "data", "", "JSONL file: {\"inputs\", \"targets\"}, {\"prompt\", \"completion\"} or {\"messages\": [...]} per line")
-	fs.StringVar(&o.model, "model", "", "Llama model: Hugging Face directory or GGUF file")
+	fs.StringVar(&o.model, "model", "", "Llama model: Hugging Face directory, GGUF file, or a name (ORG/NAME) found in models/NAME or "+
+		"the Hugging Face cache (default: the SmolLM2-135M-Instruct GGUF of the reference environment, when installed)")
 	fs.StringVar(&o.tok, "tokenizer", "", "tokenizer directory or GGUF file (default: the model)")
 	fs.StringVar(&o.out, "out", "out/llama", "output directory")
 	fs.StringVar(&o.device, "device", "auto", "cpu, cuda or auto (cuda when available)")
@@ -77,17 +87,30 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&c.GradCheckpoint, "grad-checkpoint", false, "gradient checkpointing: recompute each layer in the backward pass (less memory for long sequences, slower)")
 	fs.IntVar(&c.SaveEvery, "save-every", c.SaveEvery, "checkpoint every N steps (0: only at the end)")
 	fs.IntVar(&c.Keep, "keep", c.Keep, "checkpoints to keep (0: all)")
+	fs.StringVar(&targetRegex, "target-regex", "", "adapt every module whose full path matches this regex (PEFT's string "+
+		"target_modules; replaces the default -targets unless -targets is given too)")
+	fs.BoolVar(&c.LoRA.RSLoRA, "rslora", false, "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r (PEFT's use_rslora)")
+	fs.Float64Var(&o.warmupRatio, "warmup-ratio", 0, "warmup as a fraction of the total steps, ceil(ratio · steps), "+
+		"when -warmup is 0 (Hugging Face's warmup_ratio)")
+	fs.StringVar(&o.configFile, "config", "", "YAML or JSON file of settings by their PEFT / Hugging Face / LLaMA-Factory names "+
+		"(learning_rate, lora_r, target_modules, ...); flags on the command line win over the file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.configFile != "" {
+		if file, err = hfconfig.Apply(fs, o.configFile, set); err != nil {
+			return nil, fmt.Errorf("-config: %w", err)
+		}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	}
 	switch {
 	case o.dataFile == "":
 		return nil, fmt.Errorf("-data: no JSONL file given")
-	case o.model == "":
-		return nil, fmt.Errorf("-model: no model given")
 	case seed < 0:
 		return nil, fmt.Errorf("-seed must be >= 0, got %d", seed)
 	case o.threads < 0 || o.limit < 0:
@@ -104,16 +127,25 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	default:
 		return nil, fmt.Errorf("-bad-rows: want stop or skip, got %q", badRows)
 	}
-	var err error
 	if c.LoRA.Init, err = nn.ParseLoRAInit(initName); err != nil {
 		return nil, fmt.Errorf("-init: %w", err)
 	}
-	c.LoRA.Targets = nil
+	c.LoRA.Targets, c.LoRA.TargetRegex = nil, targetRegex
+	if targetRegex != "" && !set["targets"] {
+		targets = "" // the regex replaces the default targets
+	}
 	for _, t := range strings.Split(targets, ",") {
-		if t = strings.TrimSpace(t); t == "" {
+		if t = strings.TrimSpace(t); t == "" && targets != "" {
 			return nil, fmt.Errorf("-targets: empty name in %q", targets)
+		} else if t != "" {
+			c.LoRA.Targets = append(c.LoRA.Targets, t)
 		}
-		c.LoRA.Targets = append(c.LoRA.Targets, t)
+	}
+	def := modelpath.SmolLM2() // the default model: the reference environment's SmolLM2 GGUF, when installed
+	if path, err := modelpath.ForFlag(o.model, def, os.Getenv); err != nil {
+		o.modelErr = err // reported when the model is needed
+	} else {
+		o.model = path
 	}
 	c.Seed, c.LoRA.Seed = uint64(seed), uint64(seed)
 	c.Out, c.Resume, c.BaseModel, c.DataName = o.out, o.resume, o.model, o.dataFile
@@ -130,6 +162,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-dropout must be in [0, 1), got %v", c.LoRA.Dropout)
 	case c.MaxLen < 2:
 		return nil, fmt.Errorf("-max-len must be >= 2, got %d", c.MaxLen)
+	case !(o.warmupRatio >= 0 && o.warmupRatio <= 1):
+		return nil, fmt.Errorf("-warmup-ratio must be in [0, 1], got %v", o.warmupRatio)
 	}
 	if _, err := loraplus.ParseSchedule(c.Schedule, c.Warmup, 1); err != nil {
 		return nil, fmt.Errorf("-schedule: %w", err)

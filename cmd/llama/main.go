@@ -24,6 +24,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
+	"github.com/loraplus-go/loraplus/cmd/internal/hfconfig"
 	"github.com/loraplus-go/loraplus/llama/instruct"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
@@ -46,6 +47,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // finetune loads the tokenizer, data and model and runs the trainer. The output folder is readied first, so that
 // one that takes no writes fails the run before anything loads.
 func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Result, error) {
+	if o.modelErr != nil {
+		return nil, o.modelErr
+	}
 	if err := train.PrepareOut(o.cfg.Out, stderr); err != nil {
 		return nil, err
 	}
@@ -79,6 +83,7 @@ func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Res
 	}
 	cfg := o.cfg
 	cfg.Device, cfg.Log = dev, stderr
+	cfg.Warmup = warmup(o, len(examples))
 	tr, err := instruct.NewTrainer(model, cfg, examples, pad)
 	if err != nil {
 		return nil, err
@@ -103,4 +108,18 @@ func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Res
 	js, _ := json.MarshalIndent(res, "", "  ")
 	fmt.Fprintf(stdout, "final metrics (%s/%s):\n%s\n", cfg.Out, train.MetricsFile, js)
 	return res, nil
+}
+
+// warmup is the run's warmup steps: -warmup, or with -warmup-ratio ceil(ratio · total steps) as Hugging Face's
+// Trainer counts them.
+func warmup(o *options, examples int) int {
+	c := o.cfg
+	if o.warmupRatio == 0 || c.Warmup > 0 {
+		return c.Warmup
+	}
+	total := c.MaxSteps
+	if total == 0 {
+		total = c.Epochs * train.StepsPerEpoch(examples, c.StepBatch())
+	}
+	return hfconfig.WarmupSteps(0, o.warmupRatio, total)
 }
