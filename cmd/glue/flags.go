@@ -68,6 +68,8 @@ type options struct {
 
 	targetRegex string  // -target-regex: PEFT's string target_modules, a full-match regex of module paths
 	rslora      bool    // -rslora: scale alpha/sqrt(r) (PEFT's use_rslora)
+	dora        bool    // -dora: DoRA adapters (PEFT's use_dora)
+	lrMag       float64 // -lr-magnitude: the DoRA magnitudes' own learning rate (0: group B's)
 	warmupRatio float64 // -warmup-ratio: warmup = ceil(ratio · total steps) when -warmup is 0, as HF Trainer
 	configFile  string  // -config: YAML or JSON file of PEFT / Hugging Face / LLaMA-Factory keys
 
@@ -147,6 +149,8 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	fs.StringVar(&o.targetRegex, "target-regex", "", "adapt every module whose full path matches this regex (PEFT's string "+
 		"target_modules; with -targets, modules matching either are adapted)")
 	fs.BoolVar(&o.rslora, "rslora", false, "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r (PEFT's use_rslora)")
+	fs.BoolVar(&o.dora, "dora", false, "DoRA adapters on the Linear targets (PEFT's use_dora); the magnitudes train in group B")
+	fs.Float64Var(&o.lrMag, "lr-magnitude", 0, "with -dora, a learning rate of the magnitudes' own (0: group B's lr·ratio, the official grouping)")
 	fs.Float64Var(&o.warmupRatio, "warmup-ratio", 0, "warmup as a fraction of the total steps, ceil(ratio · steps), "+
 		"when -warmup is 0 (Hugging Face's warmup_ratio)")
 	fs.StringVar(&o.adapter, "adapter", "", "adapter directory (adapter_config.json and adapter_model.safetensors, saved here "+
@@ -264,6 +268,8 @@ func (o *options) check() error {
 		return fmt.Errorf("-lr must be > 0, got %v", o.lr)
 	case o.ratio <= 0 || bad(o.ratio):
 		return fmt.Errorf("-ratio must be > 0, got %v", o.ratio)
+	case o.lrMag < 0 || bad(o.lrMag):
+		return fmt.Errorf("-lr-magnitude must be >= 0, got %v", o.lrMag)
 	case o.lrEmb < 0 || bad(o.lrEmb):
 		return fmt.Errorf("-lr-embedding must be >= 0, got %v", o.lrEmb)
 	case o.rank <= 0:

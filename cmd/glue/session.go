@@ -94,7 +94,7 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 	c.LoRA.Rank, c.LoRA.Alpha, c.LoRA.Dropout, c.LoRA.Init, c.LoRA.Seed = o.rank, o.alpha, o.dropout, o.init, o.seed
 	c.Optim.Ratio, c.Optim.LREmbedding = ratio, o.lrEmb
 	c.Optim.Beta1, c.Optim.Beta2, c.Optim.Eps, c.Optim.WeightDecay = o.beta1, o.beta2, o.eps, o.wd
-	c.LoRA.TargetRegex, c.LoRA.RSLoRA = o.targetRegex, o.rslora
+	c.LoRA.TargetRegex, c.LoRA.RSLoRA, c.LoRA.DoRA, c.Optim.LRMagnitude = o.targetRegex, o.rslora, o.dora, o.lrMag
 	c.Schedule, c.Warmup = o.schedule, o.warmup
 	c.BatchSize, c.GradAccum, c.EvalBatch, c.MaxLen, c.PadToLongest = o.batch, o.gradAccum, o.evalBatch, o.maxLen, o.padLong
 	c.Epochs, c.MaxSteps, c.ClipNorm = o.epochs, o.maxSteps, o.clip

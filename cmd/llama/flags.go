@@ -90,6 +90,8 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	fs.StringVar(&targetRegex, "target-regex", "", "adapt every module whose full path matches this regex (PEFT's string "+
 		"target_modules; replaces the default -targets unless -targets is given too)")
 	fs.BoolVar(&c.LoRA.RSLoRA, "rslora", false, "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r (PEFT's use_rslora)")
+	fs.BoolVar(&c.LoRA.DoRA, "dora", false, "DoRA adapters on the seven projections (PEFT's use_dora); the magnitudes train in group B")
+	fs.Float64Var(&c.Optim.LRMagnitude, "lr-magnitude", 0, "with -dora, a learning rate of the magnitudes' own (0: group B's lr·ratio, the official grouping)")
 	fs.Float64Var(&o.warmupRatio, "warmup-ratio", 0, "warmup as a fraction of the total steps, ceil(ratio · steps), "+
 		"when -warmup is 0 (Hugging Face's warmup_ratio)")
 	fs.StringVar(&o.configFile, "config", "", "YAML or JSON file of settings by their PEFT / Hugging Face / LLaMA-Factory names "+

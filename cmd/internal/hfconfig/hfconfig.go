@@ -50,6 +50,7 @@ var keys = map[string]key{
 	"target_modules":              {kind: kindTargets},
 	"lora_target":                 {kind: kindLFTarget},
 	"use_rslora":                  {flag: "rslora", kind: kindBool},
+	"use_dora":                    {flag: "dora", kind: kindBool},
 	"loraplus_lr_ratio":           {flag: "ratio"},
 	"loraplus_lr_embedding":       {flag: "lr-embedding"},
 	"num_train_epochs":            {flag: "epochs", kind: kindInt},

@@ -17,7 +17,7 @@ func testFlags(skip ...string) (*flag.FlagSet, map[string]*string) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	vals := map[string]*string{}
-	names := []string{"lr", "r", "alpha", "dropout", "targets", "target-regex", "rslora", "ratio", "lr-embedding", "epochs",
+	names := []string{"lr", "r", "alpha", "dropout", "targets", "target-regex", "rslora", "dora", "ratio", "lr-embedding", "epochs",
 		"batch", "grad-accum", "warmup-ratio", "warmup", "clip", "weight-decay", "beta1", "beta2", "eps", "schedule",
 		"max-steps", "seed", "out"}
 	for _, n := range names {
@@ -48,11 +48,11 @@ func TestApplyValues(t *testing.T) {
 			"target_modules: [q_proj, v_proj]\nloraplus_lr_ratio: 16\nloraplus_lr_embedding: 1e-6\nnum_train_epochs: 3.0\n" +
 			"per_device_train_batch_size: 8\ngradient_accumulation_steps: 4\nwarmup_ratio: 0.1\nmax_grad_norm: 1.0\n" +
 			"weight_decay: 0.01\nadam_beta1: 0.9\nadam_beta2: 0.999\nadam_epsilon: 1e-8\nlr_scheduler_type: cosine\n" +
-			"max_steps: -1\nseed: 7\noutput_dir: out/x\nuse_rslora: true\n",
+			"max_steps: -1\nseed: 7\noutput_dir: out/x\nuse_rslora: true\nuse_dora: true\n",
 			map[string]string{"lr": "0.0002", "r": "16", "alpha": "32", "dropout": "0.05", "targets": "q_proj,v_proj",
 				"ratio": "16", "lr-embedding": "1e-06", "epochs": "3", "batch": "8", "grad-accum": "4", "warmup-ratio": "0.1",
 				"clip": "1", "weight-decay": "0.01", "beta1": "0.9", "beta2": "0.999", "eps": "1e-08", "schedule": "cosine",
-				"max-steps": "0", "seed": "7", "out": "out/x", "rslora": "true"}},
+				"max-steps": "0", "seed": "7", "out": "out/x", "rslora": "true", "dora": "true"}},
 		{"json", "c.json", `{"r": 4, "target_modules": "all-linear", "warmup_steps": 10, "max_steps": 50}`,
 			map[string]string{"r": "4", "targets": "all-linear", "warmup": "10", "max-steps": "50"}},
 		{"regex string", "c.yaml", `target_modules: '.*\.(q|v)_proj'`, map[string]string{"target-regex": `.*\.(q|v)_proj`}},
