@@ -11,6 +11,7 @@ import (
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/cmd/internal/fixture"
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/reftest"
 	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
@@ -90,6 +91,16 @@ func TestExportErrors(t *testing.T) {
 			})
 		}
 	}
+
+	// a SentencePiece base whose added_tokens.json skips ids
+	spmBase := copyDir(t, base)
+	tokData, err := os.ReadFile(reftest.Shared(t, "tokenizers", "llama2", "tokenizer.model"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(spmBase, "tokenizer.model"), tokData, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(spmBase, "added_tokens.json"), []byte(`{"<tool>": 32005}`), 0o644))
+	code, stderr := exportRun(t, "-model", spmBase, "-out", filepath.Join(t.TempDir(), "x.gguf"), "-format", "gguf-f16")
+	require.Equal(t, cli.ExitError, code)
+	require.Contains(t, stderr, filepath.Join(spmBase, "added_tokens.json")+`: added token "<tool>" has id 32005, want 32000`)
 
 	// the same base and adapter export fine
 	for _, format := range []string{"hf", "gguf-f16", "gguf-q8_0"} {

@@ -252,7 +252,14 @@ func writeGGUF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *ggu
 			}
 		}
 	} else {
-		fmt.Fprintf(stderr, "export: %s is not a GGUF file: %s gets no tokenizer.* metadata, which llama.cpp needs to run it\n", o.model, o.out)
+		tok, err := spmTokenizerKVs(o.model, c)
+		if err != nil {
+			return err
+		}
+		if tok == nil {
+			fmt.Fprintf(stderr, "export: %s has no tokenizer.model: %s gets no tokenizer.* metadata, which llama.cpp needs to run it\n", o.model, o.out)
+		}
+		kvs = append(kvs, tok...)
 	}
 	for _, kv := range kvs {
 		if err := w.Add(kv.Key, kv.Value); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/loraplus-go/loraplus/nn"
 	nnllama "github.com/loraplus-go/loraplus/nn/llama"
 	"github.com/loraplus-go/loraplus/nn/reftest"
+	"github.com/loraplus-go/loraplus/nn/tokenizer"
 	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
@@ -144,6 +145,7 @@ func TestExportTiny(t *testing.T) {
 	tokData, err := os.ReadFile(filepath.Join(tok, "tokenizer.model"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(base, "tokenizer.model"), tokData, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(base, "tokenizer_config.json"), []byte(`{"add_bos_token": true, "add_eos_token": false}`), 0o644))
 	adapter, want := makeAdapter(t, base, 4, 0.2, tinyTargets...)
 	baseLogits := loaded(t, base)
 	d, _ := maxDiff(t, want, baseLogits)
@@ -154,7 +156,7 @@ func TestExportTiny(t *testing.T) {
 	hf := filepath.Join(out, "merged")
 	code, stderr := exportRun(t, "-model", base, "-adapter", adapter, "-out", hf, "-format", "hf", "-max-shard-size", "100KB")
 	require.Equal(t, cli.ExitOK, code, stderr)
-	for _, f := range []string{"config.json", "model.safetensors.index.json", "model-00003-of-00003.safetensors", "tokenizer.model", "generation_config.json"} {
+	for _, f := range []string{"config.json", "model.safetensors.index.json", "model-00003-of-00003.safetensors", "tokenizer.model", "tokenizer_config.json", "generation_config.json"} {
 		require.FileExists(t, filepath.Join(hf, f))
 	}
 	var cfg map[string]any
@@ -203,6 +205,22 @@ func TestExportTiny(t *testing.T) {
 				"llama.attention.head_count_kv": 2.0, "llama.rope.dimension_count": 4.0, "llama.rope.freq_base": 10000.0,
 				"llama.attention.layer_norm_rms_epsilon": float64(float32(1e-5))} {
 				require.Equal(t, v, rep.Metadata[k], k)
+			}
+			if c.base == base {
+				// the tokenizer metadata built from tokenizer.model, as llama.cpp's converters build it
+				var spm struct {
+					Tokens     int      `json:"tokens"`
+					Mismatches []string `json:"mismatches"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(reftest.Run(t, "export_check.py", "spm", file, base)), &spm))
+				require.Equal(t, 32000, spm.Tokens)
+				require.Empty(t, spm.Mismatches)
+				want, err := tokenizer.Load(tok)
+				require.NoError(t, err)
+				got, err := tokenizer.Load(file)
+				require.NoError(t, err)
+				const text = "Hello world, how are you? Ünïcödé 123"
+				require.Equal(t, want.Encode(text, true), got.Encode(text, true))
 			}
 			goLogits := loaded(t, file)
 			d, scale := maxDiff(t, want, goLogits)
