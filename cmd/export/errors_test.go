@@ -33,7 +33,7 @@ func TestExportErrors(t *testing.T) {
 	runtime.LockOSThread()
 	base := t.TempDir()
 	require.NoError(t, fixture.TinyLlama(base, fixture.LlamaConfig{Vocab: 32000, Hidden: 16, Intermediate: 32, Layers: 1, Heads: 4, KVHeads: 2, Positions: 32}, 1))
-	adapter, _ := makeAdapter(t, base, 2, 0.2, "q_proj", "v_proj")
+	adapter, _ := makeAdapter(t, base, llama2IDs, 2, 0.2, "q_proj", "v_proj")
 
 	// an adapter file that lacks one key
 	missing := copyDir(t, adapter)

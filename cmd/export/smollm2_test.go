@@ -14,13 +14,16 @@ import (
 	"github.com/loraplus-go/loraplus/nn/weights/gguf"
 )
 
+// smolIDs are token ids of SmolLM2's vocabulary of 49152.
+var smolIDs = []int64{1, 9690, 198, 2683, 314, 260, 3575, 282, 4649, 47, 2}
+
 // TestExportSmolLM2 exports a real GGUF model (SmolLM2-135M-Instruct, Q4_1) with an adapter as Q8_0: the tokenizer
 // metadata must be copied unchanged (nn/tokenizer reads it and encodes as from the base) and nn/llama.Load must
 // give the adapted model's logits within Q8_0's rounding.
 func TestExportSmolLM2(t *testing.T) {
 	runtime.LockOSThread()
 	base := reftest.SmolLM2(t)
-	adapter, want := makeAdapter(t, base, 2, 0.05, "q_proj", "v_proj", "down_proj")
+	adapter, want := makeAdapter(t, base, smolIDs, 2, 0.05, "q_proj", "v_proj", "down_proj")
 	out := filepath.Join(t.TempDir(), "smollm2-f16.gguf")
 	code, stderr := exportRun(t, "-model", base, "-adapter", adapter, "-out", out, "-format", "gguf-f16")
 	require.Equal(t, cli.ExitOK, code, stderr)
@@ -60,7 +63,7 @@ func TestExportSmolLM2(t *testing.T) {
 	const text = "<|im_start|>user\nWhat is the capital of France?<|im_end|>"
 	require.Equal(t, bt.Encode(text, true), ot.Encode(text, true))
 
-	d, scale := maxDiff(t, want, loaded(t, out))
+	d, scale := maxDiff(t, want, loaded(t, out, smolIDs))
 	t.Logf("max |Δlogit| %.3g of max |logit| %.3g", d, scale)
 	require.Less(t, d, 3e-2*scale)
 }

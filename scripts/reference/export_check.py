@@ -12,11 +12,16 @@ usage:
       type, whether its bytes equal the conversion's, and the largest |dequantized - fp32| difference; the scalar
       metadata; the tensor data offsets' alignment; the lengths of array metadata. Then builds transformers' model
       from FILE with llama_smollm2.load_gguf and writes the logits [1, T, V] of IDS.
+  export_check.py gguf-bytes FILE HFDIR
+      the report of gguf alone, for files load_gguf cannot build (biases, rope scaling).
   export_check.py spm FILE HFDIR
       compares FILE's tokenizer.ggml.* metadata with what llama.cpp's converters build from HFDIR's SentencePiece
       tokenizer.model: gguf-py's SentencePieceVocab (pieces, scores, types, added_tokens.json) padded with
       "[PADi]" (unused, score -1000) to config.json's vocab_size as convert_hf_to_gguf.py pads it, and gguf-py's
       SpecialVocab (special token ids and add_*_token flags). Prints JSON: the count and the list of mismatches.
+  export_check.py batch JOBS.json
+      runs a list of [mode, args...] jobs of the modes above in one process (one start of torch) and prints their
+      JSON reports as a list (null for the modes that print none).
 """
 import glob
 import json
@@ -113,8 +118,8 @@ def gguf_check(path, hfdir):
         else:
             v = f.parts[f.data[0]]
             meta[k] = v.tobytes().decode() if f.types[0].name == "STRING" else v.item()
-    print(json.dumps({"tensors": tensors, "missing": sorted(want), "metadata": meta, "array_lengths": lengths,
-                      "offsets_aligned": offsets_aligned, "alignment": r.alignment}))
+    return {"tensors": tensors, "missing": sorted(want), "metadata": meta, "array_lengths": lengths,
+            "offsets_aligned": offsets_aligned, "alignment": r.alignment}
 
 
 def spm_check(path, hfdir):
@@ -152,20 +157,31 @@ def spm_check(path, hfdir):
         key = f"tokenizer.ggml.add_{typ}_token"
         if key not in r.fields or bool(field(r, key)) != flag:
             bad.append(f"{key}: want {flag}")
-    print(json.dumps({"tokens": len(tokens), "special": sv.special_token_ids, "mismatches": bad}))
+    return {"tokens": len(tokens), "special": sv.special_token_ids, "mismatches": bad}
+
+
+def job(mode, *args):
+    if mode == "hf":
+        return hf_logits(*args[:3])
+    if mode == "spm":
+        return spm_check(*args[:2])
+    if mode == "gguf-bytes":
+        return gguf_check(*args[:2])
+    if mode == "gguf":
+        rep = gguf_check(*args[:2])
+        gguf_logits(args[0], *args[2:4])
+        return rep
+    sys.exit(f"unknown mode {mode}")
 
 
 def main():
-    mode = sys.argv[1]
-    if mode == "hf":
-        hf_logits(*sys.argv[2:5])
-    elif mode == "spm":
-        spm_check(*sys.argv[2:4])
-    elif mode == "gguf":
-        gguf_check(*sys.argv[2:4])
-        gguf_logits(sys.argv[2], *sys.argv[4:6])
-    else:
-        sys.exit(f"unknown mode {mode}")
+    if sys.argv[1] == "batch":
+        with open(sys.argv[2]) as f:
+            print(json.dumps([job(*j) for j in json.load(f)]))
+        return
+    rep = job(*sys.argv[1:])
+    if rep is not None:
+        print(json.dumps(rep))
 
 
 if __name__ == "__main__":
