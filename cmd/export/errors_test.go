@@ -13,6 +13,7 @@ import (
 	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/reftest"
 	"github.com/loraplus-go/loraplus/nn/weights"
+	"github.com/loraplus-go/loraplus/nn/weights/gguf"
 )
 
 // copyDir copies the files of src into a new folder and returns it.
@@ -120,4 +121,52 @@ func TestParseSize(t *testing.T) {
 		_, err := parseSize(in)
 		require.Error(t, err, in)
 	}
+}
+
+// TestRopeFreqs exports a GGUF base that carries llama.cpp's rope_freqs tensor (Llama 3.1 files): GGUF keeps it
+// unchanged, and a Hugging Face export, which has no place for it, is refused naming it.
+func TestRopeFreqs(t *testing.T) {
+	runtime.LockOSThread()
+	dir := t.TempDir()
+	require.NoError(t, fixture.TinyLlama(dir, fixture.LlamaConfig{Vocab: 32000, Hidden: 16, Intermediate: 32, Layers: 1, Heads: 4, KVHeads: 2, Positions: 32}, 1))
+	plain := filepath.Join(t.TempDir(), "plain.gguf")
+	code, stderr := exportRun(t, "-model", dir, "-out", plain, "-format", "gguf-f16")
+	require.Equal(t, cli.ExitOK, code, stderr)
+
+	// the same file with rope_freqs added
+	f, err := gguf.Open(plain)
+	require.NoError(t, err)
+	w := gguf.NewWriter()
+	for _, kv := range f.KVs {
+		require.NoError(t, w.Add(kv.Key, kv.Value))
+	}
+	for _, ti := range f.Tensors {
+		raw, err := f.ReadRaw(ti.Name)
+		require.NoError(t, err)
+		require.NoError(t, w.AddTensor(ti.Name, ti.Type, ti.Shape(), raw))
+	}
+	require.NoError(t, f.Close())
+	freqs := []float32{1, 4}
+	require.NoError(t, w.AddTensor(ropeFreqs, gguf.TypeF32, []int{2}, gguf.EncodeF32(freqs)))
+	base := filepath.Join(t.TempDir(), "base.gguf")
+	require.NoError(t, weights.WriteGGUF(base, w))
+
+	out := filepath.Join(t.TempDir(), "out.gguf")
+	code, stderr = exportRun(t, "-model", base, "-out", out, "-format", "gguf-q8_0")
+	require.Equal(t, cli.ExitOK, code, stderr)
+	of, err := gguf.Open(out)
+	require.NoError(t, err)
+	defer of.Close()
+	got, err := of.Float32(ropeFreqs)
+	require.NoError(t, err)
+	require.Equal(t, freqs, got)
+	want := loaded(t, base, llama2IDs)
+	d, scale := maxDiff(t, want, loaded(t, out, llama2IDs))
+	require.Less(t, d, 3e-2*scale)
+
+	hf := filepath.Join(t.TempDir(), "hf")
+	code, stderr = exportRun(t, "-model", base, "-out", hf, "-format", "hf")
+	require.Equal(t, cli.ExitError, code)
+	require.Contains(t, stderr, base+": tensor rope_freqs.weight")
+	require.NoDirExists(t, hf)
 }
