@@ -73,6 +73,8 @@ func TestExportErrors(t *testing.T) {
 		{"bad format", []string{"-model", base, "-format", "gguf-q4_0"}, cli.ExitUsage, []string{"-format", "gguf-q4_0"}},
 		{"bad shard size", []string{"-model", base, "-max-shard-size", "lots"}, cli.ExitUsage, []string{"-max-shard-size", "lots"}},
 		{"no model", []string{"-adapter", adapter}, cli.ExitUsage, []string{"-model is required"}},
+		{"bad dtype", []string{"-model", base, "-dtype", "int8"}, cli.ExitUsage, []string{"-dtype", "int8"}},
+		{"dtype of gguf", []string{"-model", base, "-format", "gguf-q8_0", "-dtype", "bfloat16"}, cli.ExitUsage, []string{"-dtype bfloat16 applies to -format hf only"}},
 	}
 	for _, c := range cases {
 		for _, format := range []string{"hf", "gguf-f16"} {

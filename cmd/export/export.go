@@ -150,7 +150,7 @@ func writeHF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *gguf.
 	if base == nil {
 		baseDir = o.model
 	}
-	cfg, err := hfConfig(c, baseDir, base, "float32")
+	cfg, err := hfConfig(c, baseDir, base, o.dtype)
 	if err != nil {
 		return err
 	}
@@ -172,6 +172,18 @@ func writeHF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *gguf.
 	}
 	if err := weights.WriteFileAtomic(filepath.Join(tmp, weights.ConfigFile), append(b, '\n')); err != nil {
 		return err
+	}
+	if dt := hfDTypes[o.dtype]; dt != gotch.Float {
+		cast := make([]nn.NamedTensor, len(params))
+		for i, p := range params {
+			cast[i] = nn.NamedTensor{Name: p.Name, Tensor: p.Tensor.MustTotype(dt, false)}
+		}
+		defer func() {
+			for _, p := range cast {
+				p.Tensor.MustDrop()
+			}
+		}()
+		params = cast
 	}
 	if _, err := weights.WriteShardedSafetensors(tmp, params, o.maxShard); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
@@ -183,6 +184,31 @@ func TestExportTiny(t *testing.T) {
 	d, _ = maxDiff(t, want, loaded(t, hf, llama2IDs))
 	require.Less(t, d, 1e-4, "nn/llama's logits of the HF export")
 
+	// the same in bfloat16: the fp32 export's values rounded, torch_dtype bfloat16
+	hf16 := filepath.Join(out, "merged-bf16")
+	code, stderr = exportRun(t, "-model", base, "-adapter", adapter, "-out", hf16, "-format", "hf", "-dtype", "bfloat16")
+	require.Equal(t, cli.ExitOK, code, stderr)
+	b, err = os.ReadFile(filepath.Join(hf16, "config.json"))
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"torch_dtype": "bfloat16"`)
+	d32, err := weights.OpenDir(hf)
+	require.NoError(t, err)
+	defer d32.Close()
+	d16, err := weights.OpenDir(hf16)
+	require.NoError(t, err)
+	defer d16.Close()
+	require.Equal(t, d32.Names(), d16.Names())
+	for _, name := range d32.Names() {
+		dt, err := d16.DType(name)
+		require.NoError(t, err)
+		require.Equal(t, gotch.BFloat16, dt, name)
+		x32, err := d32.Tensor(name)
+		require.NoError(t, err)
+		x16, err := d16.Tensor(name)
+		require.NoError(t, err)
+		require.True(t, x32.MustTotype(gotch.BFloat16, true).MustEqual(x16, true), name)
+	}
+
 	// (b) GGUF F16 and Q8_0, from the HF base and from a GGUF base; and an HF export of the GGUF base
 	ggufBase := base + ".gguf"
 	reftest.Run(t, "llama_tiny_gguf.py", filepath.Dir(base), filepath.Base(base))
@@ -203,7 +229,8 @@ func TestExportTiny(t *testing.T) {
 	}
 	// one start of the Python oracle for every check
 	logitsFile := func(name string) string { return filepath.Join(out, name+"-logits.safetensors") }
-	jobs := [][]string{{"hf", hf, idsArg(llama2IDs), logitsFile("hf")}, {"hf", hfOfGGUF, idsArg(llama2IDs), logitsFile("hf-of-gguf")}}
+	jobs := [][]string{{"hf", hf, idsArg(llama2IDs), logitsFile("hf")}, {"hf", hfOfGGUF, idsArg(llama2IDs), logitsFile("hf-of-gguf")},
+		{"hf", hf16, idsArg(llama2IDs), logitsFile("hf-bf16")}}
 	for _, c := range cases {
 		file := filepath.Join(out, c.name+".gguf")
 		code, stderr := exportRun(t, "-model", c.base, "-adapter", adapter, "-out", file, "-format", c.format)
@@ -217,6 +244,9 @@ func TestExportTiny(t *testing.T) {
 		d, _ = maxDiff(t, want, readLogits(t, logitsFile(name)))
 		require.Less(t, d, 1e-4, "transformers' logits of the %s export", name)
 	}
+	// transformers reads the bfloat16 export (upcast to fp32) as nn/llama does
+	d, _ = maxDiff(t, loaded(t, hf16, llama2IDs), readLogits(t, logitsFile("hf-bf16")))
+	require.Less(t, d, 1e-4, "transformers' logits of the bfloat16 export")
 	// the tokenizer metadata built from tokenizer.model, as llama.cpp's converters build it
 	var spm struct {
 		Tokens     int      `json:"tokens"`
@@ -235,7 +265,7 @@ func TestExportTiny(t *testing.T) {
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			file := filepath.Join(out, c.name+".gguf")
-			rep := checkReport(t, reps[2+i])
+			rep := checkReport(t, reps[3+i])
 			for name, typ := range c.types {
 				require.Equal(t, typ, rep.Tensors[name].Type, name)
 			}
