@@ -1,15 +1,19 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/cmd/internal/fixture"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/reftest"
 	"github.com/loraplus-go/loraplus/nn/weights"
@@ -171,4 +175,28 @@ func TestRopeFreqs(t *testing.T) {
 	require.Equal(t, cli.ExitError, code)
 	require.Contains(t, stderr, base+": tensor rope_freqs.weight")
 	require.NoDirExists(t, hf)
+}
+
+// TestInterrupted stops an export with SIGINT: the error wraps train.ErrInterrupted (exit status 130 through
+// cli.Main) and no output, not even a temporary one, is left.
+func TestInterrupted(t *testing.T) {
+	runtime.LockOSThread()
+	base := t.TempDir()
+	require.NoError(t, fixture.TinyLlama(base, fixture.LlamaConfig{Vocab: 64, Hidden: 16, Intermediate: 32, Layers: 1, Heads: 4, KVHeads: 2, Positions: 32}, 1))
+	sig := cli.NotifyInterrupts(func(os.Signal) {}, func(os.Signal) {})
+	defer sig.Close()
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
+	for deadline := time.Now().Add(5 * time.Second); !sig.Signalled(); {
+		require.True(t, time.Now().Before(deadline), "no signal")
+		time.Sleep(time.Millisecond)
+	}
+	for _, format := range []string{"hf", "gguf-q8_0"} {
+		dir := t.TempDir()
+		o := &options{model: base, out: filepath.Join(dir, "out"), format: format, maxShard: 1 << 30, dtype: "float32"}
+		err := export(o, sig, io.Discard, io.Discard)
+		require.ErrorIs(t, err, train.ErrInterrupted, format)
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		require.Empty(t, entries, format)
+	}
 }
