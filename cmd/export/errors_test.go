@@ -1,17 +1,23 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/cmd/internal/fixture"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
+	"github.com/loraplus-go/loraplus/nn/reftest"
 	"github.com/loraplus-go/loraplus/nn/weights"
+	"github.com/loraplus-go/loraplus/nn/weights/gguf"
 )
 
 // copyDir copies the files of src into a new folder and returns it.
@@ -31,8 +37,8 @@ func copyDir(t *testing.T, src string) string {
 func TestExportErrors(t *testing.T) {
 	runtime.LockOSThread()
 	base := t.TempDir()
-	require.NoError(t, fixture.TinyLlama(base, fixture.LlamaConfig{Vocab: 64, Hidden: 16, Intermediate: 32, Layers: 1, Heads: 4, KVHeads: 2, Positions: 32}, 1))
-	adapter := makeAdapter(t, base, 2, "q_proj", "v_proj")
+	require.NoError(t, fixture.TinyLlama(base, fixture.LlamaConfig{Vocab: 32000, Hidden: 16, Intermediate: 32, Layers: 1, Heads: 4, KVHeads: 2, Positions: 32}, 1))
+	adapter, _ := makeAdapter(t, base, llama2IDs, 2, 0.2, "q_proj", "v_proj")
 
 	// an adapter file that lacks one key
 	missing := copyDir(t, adapter)
@@ -71,6 +77,8 @@ func TestExportErrors(t *testing.T) {
 		{"bad format", []string{"-model", base, "-format", "gguf-q4_0"}, cli.ExitUsage, []string{"-format", "gguf-q4_0"}},
 		{"bad shard size", []string{"-model", base, "-max-shard-size", "lots"}, cli.ExitUsage, []string{"-max-shard-size", "lots"}},
 		{"no model", []string{"-adapter", adapter}, cli.ExitUsage, []string{"-model is required"}},
+		{"bad dtype", []string{"-model", base, "-dtype", "int8"}, cli.ExitUsage, []string{"-dtype", "int8"}},
+		{"dtype of gguf", []string{"-model", base, "-format", "gguf-q8_0", "-dtype", "bfloat16"}, cli.ExitUsage, []string{"-dtype bfloat16 applies to -format hf only"}},
 	}
 	for _, c := range cases {
 		for _, format := range []string{"hf", "gguf-f16"} {
@@ -91,6 +99,16 @@ func TestExportErrors(t *testing.T) {
 		}
 	}
 
+	// a SentencePiece base whose added_tokens.json skips ids
+	spmBase := copyDir(t, base)
+	tokData, err := os.ReadFile(reftest.Shared(t, "tokenizers", "llama2", "tokenizer.model"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(spmBase, "tokenizer.model"), tokData, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(spmBase, "added_tokens.json"), []byte(`{"<tool>": 32005}`), 0o644))
+	code, stderr := exportRun(t, "-model", spmBase, "-out", filepath.Join(t.TempDir(), "x.gguf"), "-format", "gguf-f16")
+	require.Equal(t, cli.ExitError, code)
+	require.Contains(t, stderr, filepath.Join(spmBase, "added_tokens.json")+`: added token "<tool>" has id 32005, want 32000`)
+
 	// the same base and adapter export fine
 	for _, format := range []string{"hf", "gguf-f16", "gguf-q8_0"} {
 		out := filepath.Join(t.TempDir(), "out")
@@ -108,5 +126,77 @@ func TestParseSize(t *testing.T) {
 	for _, in := range []string{"", "0", "-1GB", "lots", "1e30GB"} {
 		_, err := parseSize(in)
 		require.Error(t, err, in)
+	}
+}
+
+// TestRopeFreqs exports a GGUF base that carries llama.cpp's rope_freqs tensor (Llama 3.1 files): GGUF keeps it
+// unchanged, and a Hugging Face export, which has no place for it, is refused naming it.
+func TestRopeFreqs(t *testing.T) {
+	runtime.LockOSThread()
+	dir := t.TempDir()
+	require.NoError(t, fixture.TinyLlama(dir, fixture.LlamaConfig{Vocab: 32000, Hidden: 16, Intermediate: 32, Layers: 1, Heads: 4, KVHeads: 2, Positions: 32}, 1))
+	plain := filepath.Join(t.TempDir(), "plain.gguf")
+	code, stderr := exportRun(t, "-model", dir, "-out", plain, "-format", "gguf-f16")
+	require.Equal(t, cli.ExitOK, code, stderr)
+
+	// the same file with rope_freqs added
+	f, err := gguf.Open(plain)
+	require.NoError(t, err)
+	w := gguf.NewWriter()
+	for _, kv := range f.KVs {
+		require.NoError(t, w.Add(kv.Key, kv.Value))
+	}
+	for _, ti := range f.Tensors {
+		raw, err := f.ReadRaw(ti.Name)
+		require.NoError(t, err)
+		require.NoError(t, w.AddTensor(ti.Name, ti.Type, ti.Shape(), raw))
+	}
+	require.NoError(t, f.Close())
+	freqs := []float32{1, 4}
+	require.NoError(t, w.AddTensor(ropeFreqs, gguf.TypeF32, []int{2}, gguf.EncodeF32(freqs)))
+	base := filepath.Join(t.TempDir(), "base.gguf")
+	require.NoError(t, weights.WriteGGUF(base, w))
+
+	out := filepath.Join(t.TempDir(), "out.gguf")
+	code, stderr = exportRun(t, "-model", base, "-out", out, "-format", "gguf-q8_0")
+	require.Equal(t, cli.ExitOK, code, stderr)
+	of, err := gguf.Open(out)
+	require.NoError(t, err)
+	defer of.Close()
+	got, err := of.Float32(ropeFreqs)
+	require.NoError(t, err)
+	require.Equal(t, freqs, got)
+	want := loaded(t, base, llama2IDs)
+	d, scale := maxDiff(t, want, loaded(t, out, llama2IDs))
+	require.Less(t, d, 3e-2*scale)
+
+	hf := filepath.Join(t.TempDir(), "hf")
+	code, stderr = exportRun(t, "-model", base, "-out", hf, "-format", "hf")
+	require.Equal(t, cli.ExitError, code)
+	require.Contains(t, stderr, base+": tensor rope_freqs.weight")
+	require.NoDirExists(t, hf)
+}
+
+// TestInterrupted stops an export with SIGINT: the error wraps train.ErrInterrupted (exit status 130 through
+// cli.Main) and no output, not even a temporary one, is left.
+func TestInterrupted(t *testing.T) {
+	runtime.LockOSThread()
+	base := t.TempDir()
+	require.NoError(t, fixture.TinyLlama(base, fixture.LlamaConfig{Vocab: 64, Hidden: 16, Intermediate: 32, Layers: 1, Heads: 4, KVHeads: 2, Positions: 32}, 1))
+	sig := cli.NotifyInterrupts(func(os.Signal) {}, func(os.Signal) {})
+	defer sig.Close()
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
+	for deadline := time.Now().Add(5 * time.Second); !sig.Signalled(); {
+		require.True(t, time.Now().Before(deadline), "no signal")
+		time.Sleep(time.Millisecond)
+	}
+	for _, format := range []string{"hf", "gguf-q8_0"} {
+		dir := t.TempDir()
+		o := &options{model: base, out: filepath.Join(dir, "out"), format: format, maxShard: 1 << 30, dtype: "float32"}
+		err := export(o, sig, io.Discard, io.Discard)
+		require.ErrorIs(t, err, train.ErrInterrupted, format)
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		require.Empty(t, entries, format)
 	}
 }

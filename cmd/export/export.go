@@ -8,11 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unsafe"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
 	nnllama "github.com/loraplus-go/loraplus/nn/llama"
 	"github.com/loraplus-go/loraplus/nn/weights"
@@ -26,8 +29,13 @@ var tokenizerFiles = []string{"tokenizer.json", "tokenizer.model", "tokenizer_co
 // ropeFreqs is llama.cpp's tensor of rotary frequency divisors (Llama 3.1 GGUF files).
 const ropeFreqs = "rope_freqs.weight"
 
-// export loads the base, merges the adapter and writes o.out in o.format.
-func export(o *options, stdout, stderr io.Writer) error {
+// errStopped is the error of an export stopped by a signal.
+var errStopped = fmt.Errorf("%w: no output written", train.ErrInterrupted)
+
+// export loads the base, merges the adapter and writes o.out in o.format; a signal seen by sig (nil for none)
+// stops it between tensors with errStopped, leaving nothing behind.
+func export(o *options, sig *cli.Interrupts, stdout, stderr io.Writer) error {
+	stopped := func() bool { return sig != nil && sig.Signalled() }
 	if _, err := os.Lstat(o.out); err == nil {
 		return fmt.Errorf("%s already exists: choose a new -out", o.out)
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -41,6 +49,9 @@ func export(o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if stopped() {
+		return errStopped
+	}
 	var base *gguf.File
 	if fi, err := os.Stat(o.model); err == nil && !fi.IsDir() {
 		if base, err = gguf.Open(o.model); err != nil {
@@ -49,10 +60,10 @@ func export(o *options, stdout, stderr io.Writer) error {
 		defer base.Close()
 	}
 	if o.format == "hf" {
-		if err := writeHF(o, &lm.Model.Config, params, base, stderr); err != nil {
+		if err := writeHF(o, &lm.Model.Config, params, base, stopped, stderr); err != nil {
 			return err
 		}
-	} else if err := writeGGUF(o, &lm.Model.Config, params, base, stderr); err != nil {
+	} else if err := writeGGUF(o, &lm.Model.Config, params, base, stopped, stderr); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%s, %d tensors)\n", o.out, o.format, len(params))
@@ -141,7 +152,7 @@ func hfConfig(c *nnllama.Config, baseDir string, base *gguf.File, dtype string) 
 }
 
 // writeHF writes a Hugging Face model directory: built in a temporary folder beside o.out, renamed at the end.
-func writeHF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *gguf.File, stderr io.Writer) (err error) {
+func writeHF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *gguf.File, stopped func() bool, stderr io.Writer) (err error) {
 	if base != nil && hasTensor(base, ropeFreqs) {
 		return fmt.Errorf("%s: tensor %s (rotary frequency factors) has no place in a Hugging Face config: export it as GGUF", o.model, ropeFreqs)
 	}
@@ -149,7 +160,7 @@ func writeHF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *gguf.
 	if base == nil {
 		baseDir = o.model
 	}
-	cfg, err := hfConfig(c, baseDir, base, "float32")
+	cfg, err := hfConfig(c, baseDir, base, o.dtype)
 	if err != nil {
 		return err
 	}
@@ -172,8 +183,23 @@ func writeHF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *gguf.
 	if err := weights.WriteFileAtomic(filepath.Join(tmp, weights.ConfigFile), append(b, '\n')); err != nil {
 		return err
 	}
+	if dt := hfDTypes[o.dtype]; dt != gotch.Float {
+		cast := make([]nn.NamedTensor, len(params))
+		for i, p := range params {
+			cast[i] = nn.NamedTensor{Name: p.Name, Tensor: p.Tensor.MustTotype(dt, false)}
+		}
+		defer func() {
+			for _, p := range cast {
+				p.Tensor.MustDrop()
+			}
+		}()
+		params = cast
+	}
 	if _, err := weights.WriteShardedSafetensors(tmp, params, o.maxShard); err != nil {
 		return err
+	}
+	if stopped() {
+		return errStopped
 	}
 	if baseDir != "" {
 		for _, name := range tokenizerFiles {
@@ -207,7 +233,7 @@ const (
 
 // writeGGUF writes a llama.cpp GGUF file with the hyperparameters of c, the tokenizer metadata of a GGUF base
 // and params (Hugging Face names) converted as convert_hf_to_gguf.py converts them.
-func writeGGUF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *gguf.File, stderr io.Writer) error {
+func writeGGUF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *gguf.File, stopped func() bool, stderr io.Writer) error {
 	q8 := o.format == "gguf-q8_0"
 	if rs := c.RopeScaling; rs != nil && rs.Type != "linear" {
 		return fmt.Errorf("%s: rope_scaling type %q cannot be written to GGUF by this command (linear only)", o.model, rs.Type)
@@ -251,7 +277,14 @@ func writeGGUF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *ggu
 			}
 		}
 	} else {
-		fmt.Fprintf(stderr, "export: %s is not a GGUF file: %s gets no tokenizer.* metadata, which llama.cpp needs to run it\n", o.model, o.out)
+		tok, err := spmTokenizerKVs(o.model, c)
+		if err != nil {
+			return err
+		}
+		if tok == nil {
+			fmt.Fprintf(stderr, "export: %s has no tokenizer.model: %s gets no tokenizer.* metadata, which llama.cpp needs to run it\n", o.model, o.out)
+		}
+		kvs = append(kvs, tok...)
 	}
 	for _, kv := range kvs {
 		if err := w.Add(kv.Key, kv.Value); err != nil {
@@ -259,6 +292,9 @@ func writeGGUF(o *options, c *nnllama.Config, params []nn.NamedTensor, base *ggu
 		}
 	}
 	for _, p := range params {
+		if stopped() {
+			return errStopped
+		}
 		if err := addTensor(w, c, p, q8); err != nil {
 			return fmt.Errorf("%s: %w", o.out, err)
 		}
@@ -311,14 +347,19 @@ func addTensor(w *gguf.Writer, c *nnllama.Config, p nn.NamedTensor, q8 bool) err
 	return w.AddTensor(gname, typ, shape, data)
 }
 
-// float32s copies a tensor's values to the host as float32, row-major, with its shape.
+// float32s copies a tensor's values to the host as float32, row-major, with its shape. The copy reads libtorch's
+// buffer directly (gotch's CopyData checks every element through reflection, seconds for a 135M model).
 func float32s(t *ts.Tensor) ([]float32, []int, error) {
-	c := t.MustDetach(false).MustTotype(gotch.Float, true).MustContiguous(true)
+	c := t.MustDetach(false).MustTo(gotch.CPU, true).MustTotype(gotch.Float, true).MustContiguous(true)
 	defer c.MustDrop()
 	n := int(c.Numel())
 	v := make([]float32, n)
-	if err := c.CopyData(v, uint(n)); err != nil {
-		return nil, nil, err
+	if n > 0 {
+		p, err := c.DataPtr()
+		if err != nil {
+			return nil, nil, err
+		}
+		copy(v, unsafe.Slice((*float32)(p), n))
 	}
 	var shape []int
 	for _, d := range c.MustSize() {

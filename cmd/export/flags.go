@@ -2,7 +2,9 @@ package main
 
 import (
 	"flag"
+
 	"fmt"
+	"github.com/sugarme/gotch"
 	"io"
 	"strconv"
 	"strings"
@@ -15,7 +17,11 @@ type options struct {
 	out      string
 	format   string
 	maxShard int64
+	dtype    string // hf: float32, bfloat16 or float16
 }
+
+// hfDTypes are the values of -dtype: config.json's torch_dtype names.
+var hfDTypes = map[string]gotch.DType{"float32": gotch.Float, "bfloat16": gotch.BFloat16, "float16": gotch.Half}
 
 // formats are the values of -format.
 var formats = []string{"hf", "gguf-f16", "gguf-q8_0"}
@@ -36,6 +42,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.adapter, "adapter", "", "PEFT LoRA adapter directory to merge (none: convert the base as it is)")
 	fs.StringVar(&o.out, "out", "", "output: a directory for hf, a .gguf file for gguf-*; must not exist")
 	fs.StringVar(&o.format, "format", "hf", "hf, gguf-f16 or gguf-q8_0")
+	fs.StringVar(&o.dtype, "dtype", "float32", "hf: dtype of the written weights: float32, bfloat16 or float16 (the merge is fp32)")
 	fs.StringVar(&shard, "max-shard-size", "2GB", "hf: largest safetensors shard (bytes, or with KB, MB, GB, KiB, MiB, GiB)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -54,6 +61,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if !ok {
 		return nil, fmt.Errorf("-format %q: want one of %s", o.format, strings.Join(formats, ", "))
+	}
+	if _, ok := hfDTypes[o.dtype]; !ok {
+		return nil, fmt.Errorf("-dtype %q: want float32, bfloat16 or float16", o.dtype)
+	}
+	if o.dtype != "float32" && o.format != "hf" {
+		return nil, fmt.Errorf("-dtype %s applies to -format hf only (%s sets its own types)", o.dtype, o.format)
 	}
 	n, err := parseSize(shard)
 	if err != nil {

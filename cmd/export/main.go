@@ -13,6 +13,7 @@
 // tensors under llama.cpp's names with its q/k row permutation; 1-D tensors are F32, matrices F16 or Q8_0 (F16
 // for a matrix whose rows are not a multiple of 32 values), as llama.cpp's convert_hf_to_gguf.py writes them.
 // The output is built under a temporary name beside OUT and renamed into place; an existing OUT is an error.
+// Ctrl-C stops the export at the next tensor, removes the partial output and exits with status 130.
 package main
 
 import (
@@ -31,7 +32,7 @@ func main() {
 // run executes the command and returns its exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	parse := func(args []string) (*options, error) { return parseFlags(args, stderr) }
-	return cli.Main("export", args, stderr, parse, func(o *options, _ *cli.Stopper) error {
-		return export(o, stdout, stderr)
+	return cli.Main("export", args, stderr, parse, func(o *options, st *cli.Stopper) error {
+		return export(o, st.Interrupts, stdout, stderr)
 	})
 }

@@ -12,6 +12,16 @@ usage:
       type, whether its bytes equal the conversion's, and the largest |dequantized - fp32| difference; the scalar
       metadata; the tensor data offsets' alignment; the lengths of array metadata. Then builds transformers' model
       from FILE with llama_smollm2.load_gguf and writes the logits [1, T, V] of IDS.
+  export_check.py gguf-bytes FILE HFDIR
+      the report of gguf alone, for files load_gguf cannot build (biases, rope scaling).
+  export_check.py spm FILE HFDIR
+      compares FILE's tokenizer.ggml.* metadata with what llama.cpp's converters build from HFDIR's SentencePiece
+      tokenizer.model: gguf-py's SentencePieceVocab (pieces, scores, types, added_tokens.json) padded with
+      "[PADi]" (unused, score -1000) to config.json's vocab_size as convert_hf_to_gguf.py pads it, and gguf-py's
+      SpecialVocab (special token ids and add_*_token flags). Prints JSON: the count and the list of mismatches.
+  export_check.py batch JOBS.json
+      runs a list of [mode, args...] jobs of the modes above in one process (one start of torch) and prints their
+      JSON reports as a list (null for the modes that print none).
 """
 import glob
 import json
@@ -108,19 +118,70 @@ def gguf_check(path, hfdir):
         else:
             v = f.parts[f.data[0]]
             meta[k] = v.tobytes().decode() if f.types[0].name == "STRING" else v.item()
-    print(json.dumps({"tensors": tensors, "missing": sorted(want), "metadata": meta, "array_lengths": lengths,
-                      "offsets_aligned": offsets_aligned, "alignment": r.alignment}))
+    return {"tensors": tensors, "missing": sorted(want), "metadata": meta, "array_lengths": lengths,
+            "offsets_aligned": offsets_aligned, "alignment": r.alignment}
+
+
+def spm_check(path, hfdir):
+    from pathlib import Path
+    from gguf.vocab import SentencePieceVocab, SpecialVocab
+    r = GGUFReader(path)
+    with open(os.path.join(hfdir, "config.json")) as f:
+        n_vocab = json.load(f)["vocab_size"]
+    want = list(SentencePieceVocab(Path(hfdir)).all_tokens())
+    want += [(f"[PAD{i}]".encode(), -1000.0, 5) for i in range(len(want), n_vocab)]
+
+    def arr(key):
+        f = r.fields[key]
+        return [f.parts[i] for i in f.data]
+    bad = []
+    if field(r, "tokenizer.ggml.model") != "llama":
+        bad.append("tokenizer.ggml.model")
+    tokens = [bytes(p) for p in arr("tokenizer.ggml.tokens")]
+    scores = [float(p[0]) for p in arr("tokenizer.ggml.scores")]
+    types = [int(p[0]) for p in arr("tokenizer.ggml.token_type")]
+    if len(tokens) != len(want):
+        bad.append(f"{len(tokens)} tokens, want {len(want)}")
+    for i, (text, score, typ) in enumerate(want[: len(tokens)]):
+        if tokens[i] != text or scores[i] != np.float32(score) or types[i] != int(typ):
+            bad.append(f"token {i}: {tokens[i]!r} {scores[i]} {types[i]}, want {text!r} {score} {int(typ)}")
+            if len(bad) > 10:
+                break
+    sv = SpecialVocab(Path(hfdir), load_merges=False, n_vocab=n_vocab)
+    names = {"bos": "bos_token_id", "eos": "eos_token_id", "unk": "unknown_token_id", "pad": "padding_token_id"}
+    for typ, tid in sv.special_token_ids.items():
+        key = "tokenizer.ggml." + names.get(typ, typ + "_token_id")
+        if key not in r.fields or field(r, key) != tid:
+            bad.append(f"{key}: want {tid}")
+    for typ, flag in sv.add_special_token.items():
+        key = f"tokenizer.ggml.add_{typ}_token"
+        if key not in r.fields or bool(field(r, key)) != flag:
+            bad.append(f"{key}: want {flag}")
+    return {"tokens": len(tokens), "special": sv.special_token_ids, "mismatches": bad}
+
+
+def job(mode, *args):
+    if mode == "hf":
+        return hf_logits(*args[:3])
+    if mode == "spm":
+        return spm_check(*args[:2])
+    if mode == "gguf-bytes":
+        return gguf_check(*args[:2])
+    if mode == "gguf":
+        rep = gguf_check(*args[:2])
+        gguf_logits(args[0], *args[2:4])
+        return rep
+    sys.exit(f"unknown mode {mode}")
 
 
 def main():
-    mode = sys.argv[1]
-    if mode == "hf":
-        hf_logits(*sys.argv[2:5])
-    elif mode == "gguf":
-        gguf_check(*sys.argv[2:4])
-        gguf_logits(sys.argv[2], *sys.argv[4:6])
-    else:
-        sys.exit(f"unknown mode {mode}")
+    if sys.argv[1] == "batch":
+        with open(sys.argv[2]) as f:
+            print(json.dumps([job(*j) for j in json.load(f)]))
+        return
+    rep = job(*sys.argv[1:])
+    if rep is not None:
+        print(json.dumps(rep))
 
 
 if __name__ == "__main__":
