@@ -1,0 +1,299 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/loraplus-go/loraplus/nn/reftest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The pre-tokenizer patterns of the modern tokenizer.json files (see scripts/fetch-tokenizers.sh).
+const (
+	llama3Pattern   = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	qwen2Pattern    = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	gpt4oPattern    = `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	deepseekPattern = "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"
+)
+
+// splitSpec is one Split pre-tokenizer of the Split parity test, as tok_split.py reads it.
+type splitSpec struct {
+	Regex    *string `json:"regex,omitempty"`
+	String   *string `json:"string,omitempty"`
+	Behavior string  `json:"behavior"`
+	Invert   bool    `json:"invert"`
+}
+
+func splitSpecs() []splitSpec {
+	re := func(p, behavior string, invert bool) splitSpec {
+		return splitSpec{Regex: &p, Behavior: behavior, Invert: invert}
+	}
+	specs := []splitSpec{
+		re(llama3Pattern, "Isolated", false),
+		re(qwen2Pattern, "Isolated", false),
+		re(gpt4oPattern, "Removed", true),
+		re(deepseekPattern, "Isolated", false),
+		re(`\p{N}{1,3}`, "Isolated", false),
+		re(`[一-龥぀-ゟ゠-ヿ]+`, "Isolated", false),
+		re(GPT2Pattern, "Isolated", false),
+		re(`\s+(?!\S)|\s+`, "Isolated", false),
+		re(`a*|\s+(?!\S)|\s+`, "Isolated", false),
+		re(`\p{L}+\s+\p{L}|\s+(?!\S)|\s+|.`, "Isolated", false),
+		re(`(?<=a)b|c(?=d)`, "Isolated", false),
+		re(`\w+|\d|\s`, "Isolated", false),
+		re(`^\S+|x$`, "Isolated", false),
+		re(`\bfoo\b`, "Isolated", false),
+		re(`a*`, "Isolated", false),
+		re(`(?i)[a-c]+|(?i:[r-t]|[^s\s])x|(?-i:s)s|(?<n>S)`, "Isolated", false),
+		re(`(?i:s|K)|\p{Ps}`, "Removed", false),
+		re(`[a-c]{,2}`, "Isolated", false),
+		re(`\u00e9+|\x{1F600}`, "Isolated", false),
+	}
+	for _, b := range []string{"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"} {
+		for _, inv := range []bool{false, true} {
+			specs = append(specs, re(`\p{N}+|[,.]`, b, inv), re(`a*`, b, inv), re(`\s`, b, inv))
+			for _, lit := range []string{" ", "ab", ""} {
+				specs = append(specs, splitSpec{String: &lit, Behavior: b, Invert: inv})
+			}
+		}
+	}
+	return specs
+}
+
+// splitProbes are hand-written inputs of the Split and random-text parity tests.
+var splitProbes = []string{
+	"", " ", "a", "foo bar", "I'm   sure\n\n  12345 ١٢٣ 😀 x", "'ſ x'S 'K 'LL it's", "a\u000bb \u000b c",
+	"\u00a0\u00a0x", "x\u2028y\u2029z\u0085w", "a  \n\n  b \r\n\r\n c\t\t", "baabxaa", "1,234.5 and 6", "  ",
+	"foo foobar barfoo foo", "ſx sx Sx ſſ ss ſS aaab abc sſ KkK xs'ſ (s) [ſ] {S}", "xx\nx\nab", "こんにちは世界 中文句子 한국어", "éé😀ab cd", "ABC abc ÀBÇ",
+	"rock'n'roll DON'T we'Ve", "line1\r\n  line2  \n", "<|begin_of_text|>hi<|eot_id|>", "∑∫√ ≈≠ ⅓½ x²",
+	"tab\tsep\tend\t", "trailing   ", "   leading", "mixed \t\n\u3000 ws", "😀😀 🤗\u200d🚀",
+}
+
+// randomTexts makes n texts from fragments chosen to exercise the patterns: letters of several scripts and
+// cases, digit runs, every kind of whitespace, apostrophes and contractions, punctuation, emoji, combining
+// marks and special tokens.
+func randomTexts(n int, seed uint64) []string {
+	frags := []string{
+		"a", "b", "Z", "hello", "World", "HTTP", "é", "e\u0301", "ß", "ſ", "K", "ǅ", "İ", "ı", "Ω",
+		"日本", "語", "中文", "한국어", "Русский", "العربية", "हिन्दी", "ـ",
+		"0", "7", "12", "123", "4567", "١٢٣", "½", "²", "Ⅻ",
+		" ", " ", " ", "  ", "\t", "\n", "\n\n", "\r\n", "\r", "\v", "\f", "\u00a0", "\u3000", "\u2028", "\u0085", "\u200b",
+		"'", "'s", "'S", "'t", "'re", "'VE", "'m", "'ll", "'d", "'D", "'x", "\"", "`",
+		".", ",", "!", "?", "...", "-", "--", "/", "//", "\\", "(", ")", "[", "]", "{", "}", "#", "@", "$", "%", "&", "*",
+		"😀", "🤗", "👍🏽", "👨\u200d👩", "❤️", "\u0301", "\u20dd",
+		"<|begin_of_text|>", "<|eot_id|>", "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<think>", "<|", "|>",
+	}
+	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	texts := make([]string, n)
+	for i := range texts {
+		var sb strings.Builder
+		for k := r.IntN(24) + 1; k > 0; k-- {
+			sb.WriteString(frags[r.IntN(len(frags))])
+		}
+		texts[i] = sb.String()
+	}
+	return texts
+}
+
+// splitRequest is the request of tok_split.py.
+type splitRequest struct {
+	Splits     []splitSpec       `json:"splits"`
+	SplitTexts []string          `json:"split_texts"`
+	Tokenizers map[string]string `json:"tokenizers"`
+	Texts      []string          `json:"texts"`
+}
+
+type splitResult struct {
+	Splits    [][][]string       `json:"splits"`
+	Errors    []*string          `json:"errors"`
+	Encode    map[string][][]int `json:"encode"`
+	EncodeRaw map[string][][]int `json:"encode_raw"`
+}
+
+// modernTokenizers are the tokenizer.json files of the random-text parity test.
+var modernTokenizers = []string{"llama3", "qwen3", "deepseek-v3", "gpt4o"}
+
+var (
+	splitRefOnce sync.Once
+	splitRef     *splitResult
+	splitRefErr  string
+)
+
+func splitTexts() []string { return append(append([]string{}, splitProbes...), randomTexts(300, 1)...) }
+func encodeTexts() []string {
+	return append(append([]string{}, splitProbes...), randomTexts(300, 2)...)
+}
+func runSplitReference(t *testing.T) *splitResult {
+	t.Helper()
+	py := venvPython(t)
+	toks := map[string]string{}
+	for _, name := range modernTokenizers {
+		toks[name] = assetPath(t, name+"/tokenizer.json")
+	}
+	script := filepath.Join(reftest.Root(t), "scripts", "reference", "tok_split.py")
+	splitRefOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "tok-split")
+		if err != nil {
+			splitRefErr = err.Error()
+			return
+		}
+		defer os.RemoveAll(dir)
+		req := splitRequest{Splits: splitSpecs(), SplitTexts: splitTexts(), Tokenizers: toks, Texts: encodeTexts()}
+		data, err := json.Marshal(req)
+		if err != nil {
+			splitRefErr = err.Error()
+			return
+		}
+		in, out := filepath.Join(dir, "req.json"), filepath.Join(dir, "res.json")
+		if err := os.WriteFile(in, data, 0o644); err != nil {
+			splitRefErr = err.Error()
+			return
+		}
+		if msg, err := exec.Command(py, script, in, out).CombinedOutput(); err != nil {
+			splitRefErr = "tok_split.py failed: " + err.Error() + "\n" + string(msg)
+			return
+		}
+		if data, err = os.ReadFile(out); err != nil {
+			splitRefErr = err.Error()
+			return
+		}
+		if err := json.Unmarshal(data, &splitRef); err != nil {
+			splitRefErr = "tok_split.py result: " + err.Error()
+		}
+	})
+	if splitRefErr != "" {
+		t.Fatal(splitRefErr)
+	}
+	return splitRef
+}
+
+// splitPreTokenizer builds the Go Split of a spec through the tokenizer.json parser.
+func splitPreTokenizer(t *testing.T, s splitSpec) (preTokenizer, error) {
+	pat := map[string]any{}
+	if s.Regex != nil {
+		pat["Regex"] = *s.Regex
+	} else {
+		pat["String"] = *s.String
+	}
+	raw, err := json.Marshal(map[string]any{"type": "Split", "pattern": pat, "behavior": s.Behavior, "invert": s.Invert})
+	require.NoError(t, err)
+	return parsePreTokenizer(raw)
+}
+
+// withEngine runs f with the regex engine forced ("" is the default choice).
+func withEngine(t *testing.T, engine string, f func(t *testing.T)) {
+	t.Run("engine="+map[string]string{"": "default", "regexp2": "regexp2"}[engine], func(t *testing.T) {
+		old := regexpForce
+		regexpForce = engine
+		defer func() { regexpForce = old }()
+		f(t)
+	})
+}
+
+// TestSplitParity compares the Split pre-tokenizer, for every behavior, invert and both regex engines,
+// with tokenizers' own on hand-written and random texts.
+func TestSplitParity(t *testing.T) {
+	ref := runSplitReference(t)
+	specs, texts := splitSpecs(), splitTexts()
+	require.Len(t, ref.Splits, len(specs))
+	for _, engine := range []string{"", "regexp2"} {
+		withEngine(t, engine, func(t *testing.T) {
+			for i, s := range specs {
+				name := s.Behavior
+				if s.Invert {
+					name += "/invert"
+				}
+				if s.Regex != nil {
+					name += " " + *s.Regex
+				} else {
+					name += " string " + *s.String
+				}
+				pre, err := splitPreTokenizer(t, s)
+				if ref.Errors[i] != nil {
+					assert.Error(t, err, "%s: tokenizers refuses it: %s", name, *ref.Errors[i])
+					continue
+				}
+				require.NoError(t, err, name)
+				m := mismatches{t: t, what: name}
+				for k, text := range texts {
+					got := pre.split(text, true, nil)
+					if got == nil {
+						got = []string{}
+					}
+					m.check(ref.Splits[i][k], got, text)
+				}
+				m.done(len(texts))
+			}
+		})
+	}
+}
+
+// TestModernTokenizersRandomText compares ids with tokenizers.Tokenizer.from_file on random texts, for the
+// tokenizer.json files alone (no tokenizer_config.json) and both regex engines.
+func TestModernTokenizersRandomText(t *testing.T) {
+	ref := runSplitReference(t)
+	texts := encodeTexts()
+	for _, engine := range []string{"", "regexp2"} {
+		withEngine(t, engine, func(t *testing.T) {
+			for _, name := range modernTokenizers {
+				t.Run(name, func(t *testing.T) {
+					p := assetPath(t, name+"/tokenizer.json")
+					data, err := os.ReadFile(p)
+					require.NoError(t, err)
+					tok, err := ParseTokenizerJSON(p, data)
+					require.NoError(t, err)
+					withSpecial := mismatches{t: t, what: "Encode(text, true)"}
+					raw := mismatches{t: t, what: "Encode(text, false)"}
+					for i, text := range texts {
+						withSpecial.check(ref.Encode[name][i], nonNil(tok.Encode(text, true)), text)
+						raw.check(ref.EncodeRaw[name][i], nonNil(tok.Encode(text, false)), text)
+					}
+					withSpecial.done(len(texts))
+					raw.done(len(texts))
+				})
+			}
+		})
+	}
+}
+
+func TestOnigEngineChoice(t *testing.T) {
+	for _, c := range []struct {
+		pattern, engine string
+	}{
+		{`\p{N}{1,3}`, "go"},
+		{`[^\s\p{L}]+|\d`, "go"},
+		{llama3Pattern, "go+ws"},
+		{qwen2Pattern, "go+ws"},
+		{gpt4oPattern, "go+ws"},
+		{deepseekPattern, "go+ws"},
+		{`^\s+(?!\S)|\s+`, "regexp2"},
+		{`\s+(?!\S)|\s+|^x`, "regexp2"},
+		{`(?<=a)b`, "regexp2"},
+		{`\bfoo`, "regexp2"},
+		{`[^\S\n]+`, "regexp2"},
+	} {
+		re, err := compileOnig(c.pattern)
+		require.NoError(t, err, c.pattern)
+		got := map[string]string{"onigGoRegex": "go", "onigWSRegex": "go+ws", "onigRegexp2": "regexp2"}[typeName(re)]
+		assert.Equal(t, c.engine, got, c.pattern)
+	}
+}
+
+func typeName(re onigRegex) string {
+	switch re.(type) {
+	case onigGoRegex:
+		return "onigGoRegex"
+	case onigWSRegex:
+		return "onigWSRegex"
+	case onigRegexp2:
+		return "onigRegexp2"
+	}
+	return "?"
+}
