@@ -82,7 +82,7 @@ func TestGGUFErrors(t *testing.T) {
 		{"type value", func(v *GGUFVocab) { v.TokenTypes = []PieceType{2, 9} }, "token_type[1] = 9"},
 		{"bos range", func(v *GGUFVocab) { v.BOS = 7 }, "bos_token_id 7 out of range"},
 		{"add bos", func(v *GGUFVocab) {}, "BOS/EOS requested"},
-		{"pre", func(v *GGUFVocab) { v.Model, v.Pre, v.Merges = "gpt2", "llama3", nil }, `pre "llama3" is not supported`},
+		{"pre", func(v *GGUFVocab) { v.Model, v.Pre, v.Merges = "gpt2", "falcon", nil }, `pre "falcon" is not supported`},
 		{"merge", func(v *GGUFVocab) { v.Model, v.Merges = "gpt2", []string{"a"} }, `merges[0] "a"`},
 	}
 	for _, c := range cases {

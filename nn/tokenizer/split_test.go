@@ -15,14 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The pre-tokenizer patterns of the modern tokenizer.json files (see scripts/fetch-tokenizers.sh).
-const (
-	llama3Pattern   = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
-	qwen2Pattern    = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
-	gpt4oPattern    = `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
-	deepseekPattern = "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"
-)
-
 // splitSpec is one Split pre-tokenizer of the Split parity test, as tok_split.py reads it.
 type splitSpec struct {
 	Regex    *string `json:"regex,omitempty"`
@@ -36,10 +28,10 @@ func splitSpecs() []splitSpec {
 		return splitSpec{Regex: &p, Behavior: behavior, Invert: invert}
 	}
 	specs := []splitSpec{
-		re(llama3Pattern, "Isolated", false),
-		re(qwen2Pattern, "Isolated", false),
-		re(gpt4oPattern, "Removed", true),
-		re(deepseekPattern, "Isolated", false),
+		re(llama3SplitPattern, "Isolated", false),
+		re(qwen2SplitPattern, "Isolated", false),
+		re(gpt4oSplitPattern, "Removed", true),
+		re(deepseek3SplitPattern, "Isolated", false),
 		re(`\p{N}{1,3}`, "Isolated", false),
 		re(`[一-龥぀-ゟ゠-ヿ]+`, "Isolated", false),
 		re(GPT2Pattern, "Isolated", false),
@@ -269,10 +261,10 @@ func TestOnigEngineChoice(t *testing.T) {
 	}{
 		{`\p{N}{1,3}`, "go"},
 		{`[^\s\p{L}]+|\d`, "go"},
-		{llama3Pattern, "go+ws"},
-		{qwen2Pattern, "go+ws"},
-		{gpt4oPattern, "go+ws"},
-		{deepseekPattern, "go+ws"},
+		{llama3SplitPattern, "go+ws"},
+		{qwen2SplitPattern, "go+ws"},
+		{gpt4oSplitPattern, "go+ws"},
+		{deepseek3SplitPattern, "go+ws"},
 		{`^\s+(?!\S)|\s+`, "regexp2"},
 		{`\s+(?!\S)|\s+|^x`, "regexp2"},
 		{`(?<=a)b`, "regexp2"},
@@ -296,4 +288,30 @@ func typeName(re onigRegex) string {
 		return "onigRegexp2"
 	}
 	return "?"
+}
+
+// TestLoadModernDirs loads the fetched directories through Load, with their tokenizer_config.json.
+func TestLoadModernDirs(t *testing.T) {
+	llama3, err := Load(assetPath(t, "llama3"))
+	require.NoError(t, err)
+	assert.Equal(t, []int{128000, 9906, 1917}, llama3.Encode("Hello world", true))
+	assert.Equal(t, []int{128000, 128006, 882, 128007, 271, 13347, 128009}, llama3.Encode(
+		"<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>", false))
+	assert.Equal(t, []int{4513, 10961, 22}, llama3.Encode("1234567", false), "123 456 7: digits in groups of three")
+	assert.Equal(t, 128000, llama3.BOS())
+	assert.Equal(t, 128009, llama3.EOS(), "Llama-3.1's tokenizer_config.json: <|eot_id|>")
+
+	qwen, err := Load(assetPath(t, "qwen3"))
+	require.NoError(t, err)
+	assert.Equal(t, []int{16, 17, 18}, qwen.Encode("123", true), "one digit per token, no bos")
+	assert.Equal(t, qwen.Encode("é", false), qwen.Encode("e\u0301", false), "NFC")
+	assert.Equal(t, NoToken, qwen.BOS())
+	assert.Equal(t, 151645, qwen.EOS())
+	assert.Equal(t, 151643, qwen.PAD())
+
+	// DeepSeek-V3's tokenizer_config.json names LlamaTokenizerFast with add_bos_token: as transformers 4,
+	// LoadDir adds <｜begin▁of▁sentence｜> (its tokenizer.json alone adds nothing).
+	ds, err := Load(assetPath(t, "deepseek-v3"))
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 19923, 2058}, ds.Encode("Hello world", true))
 }
