@@ -52,19 +52,27 @@
 // piece before or after them, or merged when contiguous. tokenizers compiles Regex patterns with
 // Oniguruma (Ruby syntax, Unicode classes), whose meaning this package keeps on two engines:
 //
-//   - Go's regexp, for any pattern it can express once translated (\s, \d and \w are Unicode classes in
-//     Oniguruma and ASCII ones in Go; ^ and $ always match at line boundaries in Ruby syntax), and for
-//     patterns whose only lookahead is the pair of alternatives `\s+(?!\S)|\s+` that Llama-3's, Qwen2's,
-//     GPT-4o's and DeepSeek's patterns end with: the lookahead is applied by hand to the whitespace run
-//     (see onigWSRegex), 1.6 to 3 times as fast as regexp2 on them (BenchmarkEncode llama3 vs llama3-regexp2);
-//   - github.com/dlclark/regexp2 (a backtracking engine with .NET syntax, whose \s, \d and multi-line
-//     anchors are Unicode like Oniguruma's) for other lookarounds, atomic groups, backreferences and \b.
-//     Its case-insensitive matching lower-cases runes instead of folding them, so s and S in (?i) scopes
-//     are widened to admit ſ, as Oniguruma's folding does.
+//   - Go's regexp, for any pattern it can express once translated (\s, \d, \w, their negations and the POSIX
+//     brackets are Unicode classes in Oniguruma, ASCII ones in Go, and are spelled out; ^ and $ always match
+//     at line boundaries in Ruby syntax), and for patterns whose only lookahead is the pair of alternatives
+//     `\s+(?!\S)|\s+` that Llama-3's, Qwen2's, GPT-4o's and DeepSeek's patterns end with: the lookahead is
+//     applied by hand to the whitespace run (see onigWSRegex), 1.6 to 3 times as fast as regexp2 on them
+//     (BenchmarkEncode llama3 vs llama3-regexp2);
+//   - github.com/dlclark/regexp2 (a backtracking engine with .NET syntax) for other lookarounds, atomic
+//     groups, backreferences and \b, with the same classes spelled out. Three of its differences are worked
+//     around: its case-insensitive matching lower-cases runes instead of folding them (s and S in (?i)
+//     scopes are widened to admit ſ), its \b knows .NET's word characters (\b becomes lookarounds on
+//     Oniguruma's), and it mismatches sets that mix a negated category with others, e.g. [\P{L}\P{N}] or
+//     the first characters of \P{L}+|\P{N}x (negated categories become negated classes or explicit ranges).
+//
+// Constructs that the engines would read differently and that are not translated (nested classes, &&,
+// [:graph:], [:print:], [:^name:], POSIX brackets in case-insensitive scopes, possessive quantifiers, \h,
+// \R, \X, ...) make loading fail. Oniguruma's multi-character case folding ((?i)ss matching ß) is not
+// reproduced.
 //
 // TestSplitParity compares both engines with tokenizers' Split on every behavior, with and without invert,
-// on hand-written and random texts; TestModernTokenizersRandomText compares the ids of the four
-// tokenizer.json files on random texts.
+// on hand-written and random texts; TestOnigClassParity their character classes on every assigned code
+// point; TestModernTokenizersRandomText the ids of the four tokenizer.json files on random texts.
 //
 // # Why not github.com/sugarme/tokenizer v0.3.0
 //
@@ -93,10 +101,9 @@
 // WordLevel models; normalizers other than Sequence, Prepend, Replace, Lowercase, Strip, NFC, NFD, NFKC and
 // NFKD (so BertNormalizer and SentencePiece precompiled character maps, i.e. non-identity normalization
 // rules); pre-tokenizers other than ByteLevel, Digits, Metaspace, Split and Sequence; BPE dropout; GGUF
-// "gpt2" pre-tokenizers other than those listed above. Regex patterns that neither engine reads as
-// Oniguruma does (possessive quantifiers, nested character classes on regexp2, \h, \R, ...) fail to load or
-// may match differently. Unicode tables are Go's (NFC and character classes), which may differ from
-// tokenizers' for recently assigned characters. Offsets are not computed. For Llama tokenizer.model files, the tokenizers of transformers'
+// "gpt2" pre-tokenizers other than those listed above; the regex constructs listed above. Unicode tables
+// are Go's (NFC and character classes: Unicode 15), which may differ from tokenizers' for characters
+// assigned since. Offsets are not computed. For Llama tokenizer.model files, the tokenizers of transformers'
 // slow and fast classes differ for control symbols other than <s>, </s>, <unk> (none in Llama-2): the
 // .model loader follows the slow class (they are spelled out), GGUF vocabularies follow llama.cpp (every
 // control token is recognised in the text).

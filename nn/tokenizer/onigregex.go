@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -11,17 +12,10 @@ import (
 )
 
 // Hugging Face's tokenizers compiles the Regex patterns of Split pre-tokenizers and Replace normalizers
-// with Oniguruma (Ruby syntax, UTF-8, Unicode classes). This file gives them the same meaning in Go:
-//
-//   - a pattern that Go's regexp can express is translated to it (\s, \d, \w are Unicode classes in
-//     Oniguruma and ASCII ones in Go; ^ and $ always match at line boundaries in Ruby syntax);
-//   - a pattern whose only construct beyond Go's regexp is the pair of alternatives `\s+(?!\S)|\s+`
-//     (GPT-2's, Llama-3's, Qwen2's, GPT-4o's, DeepSeek's patterns all end with it) runs on Go's regexp
-//     too, with that lookahead applied by hand (onigWSRegex);
-//   - any other pattern (other lookarounds, atomic groups, backreferences, \b) runs on
-//     github.com/dlclark/regexp2, a backtracking engine with .NET syntax, whose \s, \d, \w and (?m)
-//     anchors are Unicode like Oniguruma's. Its case-insensitive matching compares lower-cased runes
-//     instead of case-folded ones, so (?i)s does not match U+017F (ſ) there as it does in Oniguruma.
+// with Oniguruma (Ruby syntax, UTF-8, Unicode classes). compileOnig gives them the same meaning in Go (see
+// "Split pre-tokenizers and their regexes" in the package documentation): translateOnig spells out what Go's
+// regexp and regexp2 read differently, onigGoRegex runs what Go's regexp can express, onigWSRegex the
+// patterns whose only lookahead is `\s+(?!\S)|\s+`, and onigRegexp2 the rest.
 
 // onigRegex finds the non-overlapping matches of an Oniguruma pattern, leftmost first, as byte spans; as
 // in the onig crate (and Rust's regex), an empty match right after the previous match is skipped.
@@ -48,7 +42,9 @@ func compileOnig(pattern string) (onigRegex, error) {
 	}
 	pat2, ok := translateOnig(pattern, false)
 	if !ok {
-		pat2 = pattern // malformed: let regexp2 report it
+		return nil, fmt.Errorf("regex %q: not supported (malformed, or a construct read differently by Oniguruma "+
+			"and the Go engines: nested classes, &&, [:^name:], [:graph:], [:print:], case-insensitive POSIX classes)",
+			pattern)
 	}
 	re, err := regexp2.Compile(pat2, regexp2.Multiline)
 	if err != nil {
@@ -226,46 +222,123 @@ func topLevelAlternatives(p string) ([]string, bool) {
 // spaceClass is Oniguruma's Unicode \s (White_Space) as the contents of a Go character class.
 const spaceClass = `\t-\r \x{85}\p{Z}`
 
-// wordClass is Oniguruma's Unicode \w as the contents of a character class: Alphabetic (letters, Nl and
-// Other_Alphabetic, which adds marks and symbols such as Ⓐ), marks, decimal digits, connector punctuation,
-// and the superscripts and fractions that its Latin-1 table marks as word characters.
-var wordClass = func() string {
+// tableClass writes the ranges of Unicode tables as the contents of a character class.
+func tableClass(tables ...*unicode.RangeTable) string {
 	var sb strings.Builder
-	sb.WriteString(`\p{L}\p{Nl}\p{M}\p{Nd}\p{Pc}\x{B2}\x{B3}\x{B9}\x{BC}-\x{BE}`)
-	for _, r := range unicode.Other_Alphabetic.R16 {
-		for lo := r.Lo; ; lo += r.Stride {
+	add := func(lo, hi, stride uint32) {
+		for ; ; lo += stride {
 			fmt.Fprintf(&sb, `\x{%X}`, lo)
-			if r.Hi-lo < r.Stride {
-				break
+			if hi-lo < stride {
+				return
 			}
-			if r.Stride == 1 {
-				fmt.Fprintf(&sb, `-\x{%X}`, r.Hi)
-				break
+			if stride == 1 {
+				fmt.Fprintf(&sb, `-\x{%X}`, hi)
+				return
 			}
 		}
 	}
-	for _, r := range unicode.Other_Alphabetic.R32 {
-		for lo := r.Lo; ; lo += r.Stride {
-			fmt.Fprintf(&sb, `\x{%X}`, lo)
-			if r.Hi-lo < r.Stride {
-				break
-			}
-			if r.Stride == 1 {
-				fmt.Fprintf(&sb, `-\x{%X}`, r.Hi)
-				break
-			}
+	for _, t := range tables {
+		for _, r := range t.R16 {
+			add(uint32(r.Lo), uint32(r.Hi), uint32(r.Stride))
+		}
+		for _, r := range t.R32 {
+			add(r.Lo, r.Hi, r.Stride)
 		}
 	}
 	return sb.String()
-}()
+}
+
+// complementClass writes, as the contents of a character class, the code points in none of the tables and
+// outside the extra ranges (pairs lo, hi): a negated category spelled out as ranges, for use inside a class
+// (see regexp2NegatedCategories; Go's regexp has no \S or \W inside a class either).
+func complementClass(tables []*unicode.RangeTable, extra ...rune) string {
+	type span struct{ lo, hi rune }
+	var spans []span
+	for _, t := range tables {
+		for _, r := range t.R16 {
+			for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
+				if r.Stride == 1 {
+					spans = append(spans, span{c, rune(r.Hi)})
+					break
+				}
+				spans = append(spans, span{c, c})
+			}
+		}
+		for _, r := range t.R32 {
+			for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
+				if r.Stride == 1 {
+					spans = append(spans, span{c, rune(r.Hi)})
+					break
+				}
+				spans = append(spans, span{c, c})
+			}
+		}
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		spans = append(spans, span{extra[i], extra[i+1]})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].lo < spans[j].lo })
+	var sb strings.Builder
+	next := rune(0) // the first code point not yet known to be in the set
+	for _, sp := range spans {
+		if sp.lo > next {
+			fmt.Fprintf(&sb, `\x{%X}-\x{%X}`, next, sp.lo-1)
+		}
+		next = max(next, sp.hi+1)
+	}
+	if next <= unicode.MaxRune {
+		fmt.Fprintf(&sb, `\x{%X}-\x{%X}`, next, unicode.MaxRune)
+	}
+	return sb.String()
+}
+
+// Oniguruma's Unicode classes as the contents of a character class (checked on every code point by
+// TestOnigClassParity).
+var (
+	// alphaClass is Alphabetic: letters, Nl and Other_Alphabetic (marks and symbols such as Ⓐ). Unicode 16,
+	// which Oniguruma follows, added the combining Latin letters U+0363-036F and U+1DD3-1DE6 to
+	// Other_Alphabetic; Go's tables (Unicode 15) lack them.
+	alphaClass = `\p{L}\p{Nl}\x{363}-\x{36F}\x{1DD3}-\x{1DE6}` + tableClass(unicode.Other_Alphabetic)
+	// wordClass is \w in a class and [[:word:]]: Alphabetic, marks, decimal digits, connector punctuation.
+	wordClass = alphaClass + `\p{M}\p{Nd}\p{Pc}`
+	// wordClassOutside is \w outside a class, where Oniguruma's Latin-1 table also counts the superscripts
+	// and fractions ² ³ ¹ ¼ ½ ¾.
+	wordClassOutside = wordClass + `\x{B2}\x{B3}\x{B9}\x{BC}-\x{BE}`
+	// notSpaceClass, notDigitClass and notWordClass are \S, \D and \W inside a class.
+	notSpaceClass = complementClass([]*unicode.RangeTable{unicode.White_Space})
+	notDigitClass = complementClass([]*unicode.RangeTable{unicode.Nd})
+	notWordClass  = complementClass([]*unicode.RangeTable{unicode.L, unicode.Nl, unicode.Other_Alphabetic,
+		unicode.M, unicode.Nd, unicode.Pc}, 0x363, 0x36F, 0x1DD3, 0x1DE6)
+	// posixClasses are the POSIX brackets [[:name:]] with their Unicode meaning.
+	posixClasses = map[string]string{
+		"alpha":  alphaClass,
+		"digit":  `\p{Nd}`,
+		"alnum":  alphaClass + `\p{Nd}`,
+		"upper":  `\p{Lu}` + tableClass(unicode.Other_Uppercase),
+		"lower":  `\p{Ll}` + tableClass(unicode.Other_Lowercase),
+		"space":  spaceClass,
+		"punct":  `\p{P}\p{S}`,
+		"xdigit": `0-9A-Fa-f`,
+		"cntrl":  `\p{Cc}`,
+		"blank":  `\t\p{Zs}`,
+		"word":   wordClass,
+	}
+)
 
 // goPattern translates an Oniguruma pattern to Go's syntax; ok is false when the pattern uses something Go
 // cannot express with the same meaning (lookarounds and atomic groups fail later, at compilation).
 func goPattern(p string) (string, bool) { return translateOnig(p, true) }
 
-// translateOnig rewrites what Go's regexp (forGo) or regexp2 reads differently from Oniguruma: \w (both),
-// \s, \S, \d, \D, ^, $, \uHHHH and \e (Go), {,n} (both read it as text), (?m) (Ruby's dotall flag, (?s) in
-// both) and (?x) (which Go lacks). ok is false when Go cannot express the pattern.
+// translateOnig rewrites what Go's regexp (forGo) or regexp2 reads differently from Oniguruma: \w, \s, \d
+// and their negations, POSIX brackets (all Unicode classes in Oniguruma), ^, $, \uHHHH and \e (Go), \b and
+// \B (regexp2), {,n} (both read it as text), (?m) (Ruby's dotall flag, (?s) in both) and (?x) (which Go
+// lacks). ok is false when the engine cannot express the pattern.
+//
+// regexp2NegatedCategories: regexp2 (v1.12) decides wrongly whether a rune is in a character set that
+// holds a negated category (\P{..}, \S, \W, \D) besides other categories, e.g. [\P{L}\P{N}]; its
+// first-character optimization builds such sets from the alternatives of a pattern, so \P{L}+|\P{N}x
+// skips matches. For regexp2 the negated categories are therefore written as negated classes, [^\p{L}],
+// and spelled out as ranges inside classes.
 //
 // For regexp2, which matches case-insensitively by lower-casing, an s or S in a case-insensitive scope also
 // admits U+017F (ſ), which Oniguruma folds to s (Go's regexp folds it too).
@@ -291,20 +364,52 @@ func translateOnig(p string, forGo bool) (string, bool) {
 				if end < 0 {
 					return "", false
 				}
-				sb.WriteString(p[i-1 : i+end+1]) // \p{Name} verbatim
+				name := p[i+2 : i+end]
+				if strings.HasPrefix(name, "^") { // \p{^Name} is \P{Name} (regexp2 lacks the ^ form)
+					name, e = name[1:], 'p'+'P'-e
+				}
+				switch {
+				case e == 'p':
+					sb.WriteString(`\p{` + name + "}")
+				case !inClass:
+					sb.WriteString(`[^\p{` + name + "}]")
+				case forGo:
+					sb.WriteString(`\P{` + name + "}")
+				default:
+					t, ok := unicode.Categories[name]
+					if !ok {
+						if t, ok = unicode.Scripts[name]; !ok {
+							return "", false
+						}
+					}
+					sb.WriteString(complementClass([]*unicode.RangeTable{t}))
+				}
 				i += end
+				continue
+			}
+			if !forGo && (e == 'b' || e == 'B') {
+				// \b in a class is a backspace; outside, a boundary of Oniguruma's word characters (regexp2's
+				// \b knows .NET's, which include U+200C and U+200D).
+				w := "[" + wordClassOutside + "]"
+				switch {
+				case inClass && e == 'b':
+					sb.WriteString(`\x08`)
+				case inClass:
+					return "", false
+				case e == 'b':
+					sb.WriteString("(?:(?<=" + w + ")(?!" + w + ")|(?<!" + w + ")(?=" + w + "))")
+				default:
+					sb.WriteString("(?:(?<=" + w + ")(?=" + w + ")|(?<!" + w + ")(?!" + w + "))")
+				}
 				continue
 			}
 			switch {
 			case e == 'w' && inClass:
 				sb.WriteString(wordClass)
 			case e == 'w':
-				sb.WriteString("[" + wordClass + "]")
+				sb.WriteString("[" + wordClassOutside + "]")
 			case e == 'W' && !inClass:
-				sb.WriteString("[^" + wordClass + "]")
-			case !forGo:
-				sb.WriteByte('\\')
-				sb.WriteByte(e)
+				sb.WriteString("[^" + wordClassOutside + "]")
 			case e == 's' && inClass:
 				sb.WriteString(spaceClass)
 			case e == 's':
@@ -313,8 +418,17 @@ func translateOnig(p string, forGo bool) (string, bool) {
 				sb.WriteString("[^" + spaceClass + "]")
 			case e == 'd':
 				sb.WriteString(`\p{Nd}`)
+			case e == 'D' && !inClass:
+				sb.WriteString(`[^\p{Nd}]`)
 			case e == 'D':
-				sb.WriteString(`\P{Nd}`)
+				sb.WriteString(notDigitClass)
+			case e == 'S':
+				sb.WriteString(notSpaceClass)
+			case e == 'W':
+				sb.WriteString(notWordClass)
+			case !forGo:
+				sb.WriteByte('\\')
+				sb.WriteByte(e)
 			case e == 'u': // \uHHHH
 				if i+4 >= len(p) {
 					return "", false
@@ -356,11 +470,15 @@ func translateOnig(p string, forGo bool) (string, bool) {
 				if end < 0 {
 					return "", false
 				}
-				sb.WriteString(p[i : i+end+2])
+				cls, ok := posixClasses[p[i+2:i+end]]
+				if !ok || ci {
+					return "", false // [:^name:], graph, print; case-insensitive classes
+				}
+				sb.WriteString(cls)
 				i += end + 1
 				continue
-			case forGo && (c == '[' || c == '&' && i+1 < len(p) && p[i+1] == '&'):
-				return "", false // nested classes and intersections
+			case c == '[' || c == '&' && i+1 < len(p) && p[i+1] == '&':
+				return "", false // nested classes and intersections (.NET reads [ and && as text)
 			case c == ']':
 				inClass = false
 				if classS {

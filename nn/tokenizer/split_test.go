@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 
 	"github.com/loraplus-go/loraplus/nn/reftest"
 	"github.com/stretchr/testify/assert"
@@ -46,6 +48,18 @@ func splitSpecs() []splitSpec {
 		re(`(?i)[a-c]+|(?i:[r-t]|[^s\s])x|(?-i:s)s|(?<n>S)`, "Isolated", false),
 		re(`(?i:s|K)|\p{Ps}`, "Removed", false),
 		re(`[a-c]{,2}`, "Isolated", false),
+		// Syntax that Go's regexp or regexp2 spell differently, or only regexp2 has.
+		re(`.|(?x) a b`, "Isolated", false),
+		re(`\A\w|\w\z|(?m)a.+`, "Isolated", false),
+		re(`\x41|\u00e9|\p{^L}+|\P{N}\p{Han}|\p{Greek}+`, "Isolated", false),
+		re(`(?<x>a)\k<x>|(?>a+)b|\Gs|\S\Z`, "Isolated", false),
+		re(`(b)\1|[\b]`, "Isolated", false),
+		re(`\b\w|\B.|[\s\S]a|(?-i)a|(?i)ǅ`, "Isolated", false),
+		re(`[[:alpha:]]+|[[:punct:][:digit:]]+|[^[:space:]]`, "Isolated", false),
+		// regexp2NegatedCategories, with a lookahead to be run on regexp2 by default too.
+		re(`\P{L}+|\P{N}\p{Han}|\S(?=x)`, "Isolated", false),
+		re(`\S\s|\W\w|\D\d|[^\S\n]+|[^\W\d]+|\p{^N}(?!\s)`, "Isolated", false),
+		re(`[^\s\p{L}]+|[^\p{N}]\p{Han}|\p{L}|[^\p{P}](?=\d)`, "Isolated", false),
 		re(`\u00e9+|\x{1F600}`, "Isolated", false),
 	}
 	for _, b := range []string{"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"} {
@@ -96,17 +110,20 @@ func randomTexts(n int, seed uint64) []string {
 
 // splitRequest is the request of tok_split.py.
 type splitRequest struct {
-	Splits     []splitSpec       `json:"splits"`
-	SplitTexts []string          `json:"split_texts"`
-	Tokenizers map[string]string `json:"tokenizers"`
-	Texts      []string          `json:"texts"`
+	Splits      []splitSpec       `json:"splits"`
+	SplitTexts  []string          `json:"split_texts"`
+	ClassSplits []splitSpec       `json:"class_splits"`
+	ClassText   string            `json:"class_text"`
+	Tokenizers  map[string]string `json:"tokenizers"`
+	Texts       []string          `json:"texts"`
 }
 
 type splitResult struct {
-	Splits    [][][]string       `json:"splits"`
-	Errors    []*string          `json:"errors"`
-	Encode    map[string][][]int `json:"encode"`
-	EncodeRaw map[string][][]int `json:"encode_raw"`
+	Splits      [][][]string       `json:"splits"`
+	ClassSplits [][]string         `json:"class_splits"`
+	Errors      []*string          `json:"errors"`
+	Encode      map[string][][]int `json:"encode"`
+	EncodeRaw   map[string][][]int `json:"encode_raw"`
 }
 
 // modernTokenizers are the tokenizer.json files of the random-text parity test.
@@ -137,7 +154,8 @@ func runSplitReference(t *testing.T) *splitResult {
 			return
 		}
 		defer os.RemoveAll(dir)
-		req := splitRequest{Splits: splitSpecs(), SplitTexts: splitTexts(), Tokenizers: toks, Texts: encodeTexts()}
+		req := splitRequest{Splits: splitSpecs(), SplitTexts: splitTexts(), ClassSplits: classSpecs(),
+			ClassText: classText(), Tokenizers: toks, Texts: encodeTexts()}
 		data, err := json.Marshal(req)
 		if err != nil {
 			splitRefErr = err.Error()
@@ -164,6 +182,74 @@ func runSplitReference(t *testing.T) *splitResult {
 		t.Fatal(splitRefErr)
 	}
 	return splitRef
+}
+
+// classPatterns are the character classes whose Oniguruma meaning compileOnig spells out.
+var classPatterns = []string{`\w`, `\W`, `\s`, `\S`, `\d`, `\D`, `[\w]`, `[\s]`, `[\d\D]`, `[\S]`, `[\W]`,
+	`[\D]`, `[^\S\n]`, `[^\W\d]`, `[\P{L}\P{N}]`, `[\P{L}\p{Ll}]`, `[\P{Han}\s]`, `\P{Lu}`, `\p{^L}`,
+	`[[:alpha:]]`, `[[:digit:]]`, `[[:alnum:]]`, `[[:upper:]]`, `[[:lower:]]`, `[[:space:]]`, `[[:punct:]]`,
+	`[[:xdigit:]]`, `[[:cntrl:]]`, `[[:blank:]]`, `[[:word:]]`, `[^[:alpha:]]`, `[^\w[:punct:]\s]`}
+
+func classSpecs() []splitSpec {
+	var specs []splitSpec
+	for i := range classPatterns {
+		specs = append(specs, splitSpec{Regex: &classPatterns[i], Behavior: "Removed"})
+	}
+	return specs
+}
+
+// classText holds every code point of the planes 0-3 and 14 that Go's Unicode tables assign (so not the
+// ones that Unicode versions after Go's added), but no surrogates and no private use: split by a class with
+// the Removed behavior, it leaves the runs of code points outside the class.
+func classText() string {
+	var sb strings.Builder
+	for r := rune(1); r < 0xF0000; r++ {
+		if r >= 0x40000 && r < 0xE0000 || !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S,
+			unicode.Z, unicode.Cc, unicode.Cf) {
+			continue
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
+
+// TestOnigClassParity compares the character classes of both regex engines with Oniguruma's on every
+// assigned code point.
+func TestOnigClassParity(t *testing.T) {
+	ref := runSplitReference(t)
+	text := classText()
+	require.Len(t, ref.ClassSplits, len(classPatterns))
+	for _, engine := range []string{"", "regexp2"} {
+		withEngine(t, engine, func(t *testing.T) {
+			for i, p := range classPatterns {
+				re, err := compileOnig(p)
+				require.NoError(t, err, p)
+				got := preSplit{re: re, behavior: splitRemoved}.split(text, true, []string{})
+				want := ref.ClassSplits[i]
+				if assert.ObjectsAreEqual(want, got) {
+					continue
+				}
+				// The code points on which they disagree: those left by one side only.
+				left := func(pieces []string) map[rune]bool {
+					m := map[rune]bool{}
+					for _, piece := range pieces {
+						for _, r := range piece {
+							m[r] = true
+						}
+					}
+					return m
+				}
+				w, g := left(want), left(got)
+				var diff []string
+				for _, r := range text {
+					if w[r] != g[r] {
+						diff = append(diff, fmt.Sprintf("%U(in class: %v)", r, !w[r]))
+					}
+				}
+				t.Errorf("%s: %d code points differ from Oniguruma: %v", p, len(diff), diff[:min(len(diff), 40)])
+			}
+		})
+	}
 }
 
 // splitPreTokenizer builds the Go Split of a spec through the tokenizer.json parser.
@@ -269,9 +355,21 @@ func TestOnigEngineChoice(t *testing.T) {
 		{`\s+(?!\S)|\s+|^x`, "regexp2"},
 		{`(?<=a)b`, "regexp2"},
 		{`\bfoo`, "regexp2"},
-		{`[^\S\n]+`, "regexp2"},
+		{`[^\S\n]+`, "go"},
+		// Read differently by Oniguruma and both Go engines.
+		{`[a-z&&[^aeiou]]`, "error"},
+		{`[a[b]]`, "error"},
+		{`[[:graph:]]`, "error"},
+		{`[[:^alpha:]]`, "error"},
+		{`(?i)[[:upper:]]`, "error"},
+		{`a++`, "error"},
+		{`\h`, "error"},
 	} {
 		re, err := compileOnig(c.pattern)
+		if c.engine == "error" {
+			assert.Error(t, err, c.pattern)
+			continue
+		}
 		require.NoError(t, err, c.pattern)
 		got := map[string]string{"onigGoRegex": "go", "onigWSRegex": "go+ws", "onigRegexp2": "regexp2"}[typeName(re)]
 		assert.Equal(t, c.engine, got, c.pattern)
