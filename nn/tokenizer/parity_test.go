@@ -88,7 +88,7 @@ func parityCases() []parityCase {
 		{name: "smollm2/tokenizer.json", load: loadDir("smollm2"), ref: "smollm2", literalRef: "smollm2",
 			decodeRef: "smollm2", roundTrip: true},
 		{name: "llama3/tokenizer.json", load: loadDir("llama3"), ref: "llama3", literalRef: "llama3", decodeRef: "llama3",
-			roundTrip: true},
+			probeRef: "llama3", roundTrip: true},
 		{name: "qwen3/tokenizer.json", load: loadDir("qwen3"), ref: "qwen3", literalRef: "qwen3", decodeRef: "qwen3"},
 		// DeepSeek-V3's tokenizer_config.json names LlamaTokenizerFast, which transformers 5 rebuilds with a
 		// Metaspace pre-tokenizer: the file alone is compared (LoadDir follows transformers 4, adding <bos>).
@@ -110,7 +110,7 @@ func parityCases() []parityCase {
 		{name: "gguf gpt2 from gpt2 tokenizer.json lists", load: ggufGPT2FromJSON("gpt2", ""), ref: "gpt2",
 			literalRef: "gpt2", decodeRef: "gpt2", probeRef: "gpt2", roundTrip: true},
 		{name: "gguf gpt2 llama-bpe from llama3 tokenizer.json lists", load: ggufGPT2FromJSON("llama3", "llama-bpe"),
-			ref: "llama3", literalRef: "llama3", decodeRef: "llama3", roundTrip: true},
+			ref: "llama3", literalRef: "llama3", decodeRef: "llama3", probeRef: "llama3", roundTrip: true},
 		{name: "gguf gpt2 qwen2 from qwen3 tokenizer.json lists", load: ggufGPT2FromJSON("qwen3", "qwen2"),
 			ref: "qwen3", literalRef: "qwen3", decodeRef: "qwen3"},
 		{name: "gguf gpt2 deepseek-v3 from deepseek-v3 tokenizer.json lists",

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/loraplus-go/loraplus/nn/reftest"
 	"github.com/stretchr/testify/assert"
@@ -412,4 +413,41 @@ func TestLoadModernDirs(t *testing.T) {
 	ds, err := Load(assetPath(t, "deepseek-v3"))
 	require.NoError(t, err)
 	assert.Equal(t, []int{0, 19923, 2058}, ds.Encode("Hello world", true))
+}
+
+// FuzzOnigEngines checks that Go's regexp (with the lookahead applied by hand) and regexp2 split texts
+// alike with the patterns of the modern tokenizers (both are compared with tokenizers by TestSplitParity).
+// go test runs the seeds; go test -fuzz FuzzOnigEngines ./nn/tokenizer explores further.
+func FuzzOnigEngines(f *testing.F) {
+	patterns := []string{llama3SplitPattern, qwen2SplitPattern, gpt4oSplitPattern, deepseek3SplitPattern, GPT2Pattern,
+		`\S\s|\W\w|[^\S\n]+|\P{L}+|\P{N}\p{Han}|\b\w|(?i:'s|k)`}
+	var pairs [][2]onigRegex
+	for _, p := range patterns {
+		def, err := compileOnig(p)
+		require.NoError(f, err)
+		regexpForce = "regexp2"
+		re2, err := compileOnig(p)
+		regexpForce = ""
+		require.NoError(f, err)
+		pairs = append(pairs, [2]onigRegex{def, re2})
+	}
+	for _, s := range splitProbes {
+		f.Add(s)
+	}
+	for _, s := range randomTexts(20, 3) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		for i, p := range pairs {
+			a := preSplit{re: p[0], behavior: splitIsolated}.split(text, true, nil)
+			b := preSplit{re: p[1], behavior: splitIsolated}.split(text, true, nil)
+			if strings.Join(a, "") != text {
+				t.Fatalf("pattern %d: the Isolated pieces %q do not cover %q", i, a, text)
+			}
+			if !utf8.ValidString(text) {
+				continue // the engines see invalid bytes as U+FFFD differently; tokenizers never sees them
+			}
+			require.Equal(t, b, a, "pattern %d on %q", i, text)
+		}
+	})
 }
