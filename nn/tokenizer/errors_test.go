@@ -39,10 +39,16 @@ func TestLoaderErrors(t *testing.T) {
 		name, body, want string
 	}{
 		{"unigram.json", `{"model": {"type": "Unigram", "vocab": []}}`, `model type "Unigram" is not supported`},
-		{"nfkc.json", `{"normalizer": {"type": "NFKC"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`,
-			`normalizer: normalizer type "NFKC" is not supported`},
+		{"bert.json", `{"normalizer": {"type": "BertNormalizer"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`,
+			`normalizer: normalizer type "BertNormalizer" is not supported`},
+		{"punct.json", `{"pre_tokenizer": {"type": "UnicodeScripts"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`,
+			`pre-tokenizer type "UnicodeScripts" is not supported`},
 		{"split.json", `{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(?!x)"}}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`,
-			`pre-tokenizer type "Split" is not supported`},
+			`Split behavior "" is not supported`},
+		{"regex.json", `{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(x"}, "behavior": "Isolated"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`,
+			`pre_tokenizer: Split: regex "(x": `},
+		{"nopattern.json", `{"pre_tokenizer": {"type": "Split", "pattern": {}, "behavior": "Isolated"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`,
+			`Split without a pattern`},
 		{"merge.json", `{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a"]}}`, `model.merges[0] "a"`},
 		{"unk.json", `{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "unk_token": "<unk>"}}`,
 			`unknown token "<unk>" is not in the vocabulary`},
@@ -76,7 +82,7 @@ func TestGGUFErrors(t *testing.T) {
 		{"type value", func(v *GGUFVocab) { v.TokenTypes = []PieceType{2, 9} }, "token_type[1] = 9"},
 		{"bos range", func(v *GGUFVocab) { v.BOS = 7 }, "bos_token_id 7 out of range"},
 		{"add bos", func(v *GGUFVocab) {}, "BOS/EOS requested"},
-		{"pre", func(v *GGUFVocab) { v.Model, v.Pre, v.Merges = "gpt2", "llama3", nil }, `pre "llama3" is not supported`},
+		{"pre", func(v *GGUFVocab) { v.Model, v.Pre, v.Merges = "gpt2", "falcon", nil }, `pre "falcon" is not supported`},
 		{"merge", func(v *GGUFVocab) { v.Model, v.Merges = "gpt2", []string{"a"} }, `merges[0] "a"`},
 	}
 	for _, c := range cases {

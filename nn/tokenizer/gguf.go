@@ -2,7 +2,48 @@ package tokenizer
 
 import (
 	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
+
+// ggufSplit is the pre-tokenizer of a tokenizer.ggml.pre name: Split pre-tokenizers (one per pattern)
+// followed by ByteLevel without its regex, as in the model's tokenizer.json.
+type ggufSplit struct {
+	patterns     []string
+	behavior     splitBehavior
+	invert       bool
+	nfc          bool
+	ignoreMerges bool
+}
+
+// Patterns of the tokenizer.json files of Llama-3, Qwen2, DeepSeek-V3 and GPT-4o.
+const (
+	llama3SplitPattern    = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	qwen2SplitPattern     = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	gpt4oSplitPattern     = `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	deepseek3SplitPattern = "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"
+)
+
+var ggufSplitPre = map[string]ggufSplit{
+	"llama-bpe": {patterns: []string{llama3SplitPattern}, behavior: splitIsolated, ignoreMerges: true},
+	"llama3":    {patterns: []string{llama3SplitPattern}, behavior: splitIsolated, ignoreMerges: true},
+	"llama-v3":  {patterns: []string{llama3SplitPattern}, behavior: splitIsolated, ignoreMerges: true},
+	"qwen2":     {patterns: []string{qwen2SplitPattern}, behavior: splitIsolated, nfc: true},
+	"deepseek-v3": {patterns: []string{`\p{N}{1,3}`, `[一-龥぀-ゟ゠-ヿ]+`, deepseek3SplitPattern},
+		behavior: splitIsolated},
+	"gpt-4o": {patterns: []string{gpt4oSplitPattern}, behavior: splitRemoved, invert: true},
+}
+
+var ggufSplitPreNames = func() string {
+	var names []string
+	for n := range ggufSplitPre {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}()
 
 // GGUFVocab is the tokenizer stored in a GGUF file's tokenizer.ggml.* keys, so that a GGUF loader can build
 // the tokenizer without any other file. Ids that the file does not give must be NoToken (-1).
@@ -10,8 +51,11 @@ type GGUFVocab struct {
 	// Model is tokenizer.ggml.model: "gpt2" (byte-level BPE with merges) or "llama" (SentencePiece BPE
 	// with scores).
 	Model string
-	// Pre is tokenizer.ggml.pre for "gpt2" models: "" or "gpt2"/"gpt-2" (GPT-2's split) or "smollm"
-	// (every digit on its own, then GPT-2's split).
+	// Pre is tokenizer.ggml.pre for "gpt2" models: "" or "gpt2"/"gpt-2" (GPT-2's split), "smollm"
+	// (every digit on its own, then GPT-2's split), or one of llama.cpp's names for the Split layouts of
+	// Hugging Face tokenizer.json files: "llama-bpe" (also "llama3", "llama-v3"; Llama-3, with
+	// ignore_merges), "qwen2" (with the NFC normalizer of Qwen2's tokenizer.json, which llama.cpp does not
+	// apply), "deepseek-v3", "gpt-4o".
 	Pre string
 	// Tokens is tokenizer.ggml.tokens, [V].
 	Tokens []string
@@ -109,13 +153,32 @@ func ggufLlama(v GGUFVocab, types []PieceType) (*Pipeline, error) {
 
 func ggufGPT2(v GGUFVocab, types []PieceType) (*Pipeline, error) {
 	var pre preTokenizer
+	var normal normalizer
+	ignoreMerges := false
 	switch v.Pre {
 	case "", "gpt2", "gpt-2":
 		pre = preByteLevel{useRegex: true}
 	case "smollm":
 		pre = preSequence{preDigits{individual: true}, preByteLevel{useRegex: true}}
 	default:
-		return nil, fmt.Errorf("gguf: tokenizer.ggml.pre %q is not supported (gpt2, smollm)", v.Pre)
+		spec, ok := ggufSplitPre[v.Pre]
+		if !ok {
+			return nil, fmt.Errorf("gguf: tokenizer.ggml.pre %q is not supported (gpt2, smollm, %s)", v.Pre,
+				ggufSplitPreNames)
+		}
+		var seq preSequence
+		for _, pat := range spec.patterns {
+			re, err := compileOnig(pat)
+			if err != nil {
+				return nil, fmt.Errorf("gguf: tokenizer.ggml.pre %q: %w", v.Pre, err)
+			}
+			seq = append(seq, preSplit{re: re, behavior: spec.behavior, invert: spec.invert})
+		}
+		pre = append(seq, preByteLevel{})
+		if spec.nfc {
+			normal = normUnicode{norm.NFC}
+		}
+		ignoreMerges = spec.ignoreMerges
 	}
 	vocab := make(map[string]int, len(v.Tokens))
 	var added []*AddedToken
@@ -138,7 +201,7 @@ func ggufGPT2(v GGUFVocab, types []PieceType) (*Pipeline, error) {
 		}
 		merges[i] = p
 	}
-	bpe, err := newBPEModel("gguf", vocab, merges, bpeOptions{})
+	bpe, err := newBPEModel("gguf", vocab, merges, bpeOptions{ignoreMerges: ignoreMerges})
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +209,7 @@ func ggufGPT2(v GGUFVocab, types []PieceType) (*Pipeline, error) {
 	if (addBOS && v.BOS == NoToken) || (addEOS && v.EOS == NoToken) {
 		return nil, fmt.Errorf("gguf: add_bos_token/add_eos_token set but the BOS/EOS id is missing")
 	}
-	return newPipeline(pipelineParts{name: "gguf", vocab: vocab, added: added, pre: pre, model: bpe,
+	return newPipeline(pipelineParts{name: "gguf", vocab: vocab, added: added, norm: normal, pre: pre, model: bpe,
 		post: llamaTemplate(v.BOS, v.EOS, addBOS, addEOS), dec: decByteLevel{},
 		bos: v.BOS, eos: v.EOS, pad: v.PAD, unk: v.UNK})
 }

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // hfFile is the layout of a Hugging Face tokenizer.json.
@@ -72,6 +73,8 @@ type hfComponent struct {
 	Replacement      string `json:"replacement"`
 	PrependScheme    string `json:"prepend_scheme"`
 	Split            *bool  `json:"split"`
+	Behavior         string `json:"behavior"`
+	Invert           bool   `json:"invert"`
 	// Post-processors.
 	Sep           []json.RawMessage `json:"sep"`
 	Cls           []json.RawMessage `json:"cls"`
@@ -235,15 +238,23 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		case c.Pattern.String != nil:
 			return normReplace{*c.Pattern.String, content}, nil
 		case c.Pattern.Regex != nil:
-			re, err := regexp.Compile(*c.Pattern.Regex)
+			re, err := compileOnig(*c.Pattern.Regex)
 			if err != nil {
-				return nil, fmt.Errorf("Replace pattern %q is not supported by Go's regexp: %w", *c.Pattern.Regex, err)
+				return nil, fmt.Errorf("Replace: %w", err)
 			}
 			return normReplaceRegex{re, content}, nil
 		}
 		return nil, errors.New("Replace without a pattern")
 	case "Lowercase":
 		return normLowercase{}, nil
+	case "NFC":
+		return normUnicode{norm.NFC}, nil
+	case "NFD":
+		return normUnicode{norm.NFD}, nil
+	case "NFKC":
+		return normUnicode{norm.NFKC}, nil
+	case "NFKD":
+		return normUnicode{norm.NFKD}, nil
 	case "Strip":
 		return normStrip{left: c.StripLeft == nil || *c.StripLeft, right: c.StripRight == nil || *c.StripRight}, nil
 	}
@@ -276,6 +287,24 @@ func parsePreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 			useRegex: c.UseRegex == nil || *c.UseRegex}, nil
 	case "Digits":
 		return preDigits{individual: c.IndividualDigits}, nil
+	case "Split":
+		behavior, ok := splitBehaviors[c.Behavior]
+		if !ok {
+			return nil, fmt.Errorf("Split behavior %q is not supported", c.Behavior)
+		}
+		var re onigRegex
+		switch {
+		case c.Pattern.String != nil:
+			re = literalPattern(*c.Pattern.String)
+		case c.Pattern.Regex != nil:
+			var err error
+			if re, err = compileOnig(*c.Pattern.Regex); err != nil {
+				return nil, fmt.Errorf("Split: %w", err)
+			}
+		default:
+			return nil, errors.New("Split without a pattern")
+		}
+		return preSplit{re: re, behavior: behavior, invert: c.Invert}, nil
 	case "Metaspace":
 		scheme, err := metaspaceScheme(c)
 		if err != nil {

@@ -1,9 +1,10 @@
 package tokenizer
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // spaceSymbol is SentencePiece's whitespace marker U+2581 ("▁").
@@ -40,13 +41,31 @@ type normReplace struct{ old, new string }
 func (n normReplace) normalize(s string) string { return strings.ReplaceAll(s, n.old, n.new) }
 
 // normReplaceRegex replaces every match of a regular expression (Hugging Face "Replace" with a Regex
-// pattern; only patterns that Go's RE2 syntax accepts can be loaded).
+// pattern, with Oniguruma's semantics: see compileOnig).
 type normReplaceRegex struct {
-	re  *regexp.Regexp
+	re  onigRegex
 	new string
 }
 
-func (n normReplaceRegex) normalize(s string) string { return n.re.ReplaceAllLiteralString(s, n.new) }
+func (n normReplaceRegex) normalize(s string) string {
+	var sb strings.Builder
+	prev, matched := 0, false
+	n.re.findAll(s, func(start, end int) {
+		sb.WriteString(s[prev:start])
+		sb.WriteString(n.new)
+		prev, matched = end, true
+	})
+	if !matched {
+		return s
+	}
+	sb.WriteString(s[prev:])
+	return sb.String()
+}
+
+// normUnicode is one of the Unicode normalization forms (Hugging Face "NFC", "NFD", "NFKC", "NFKD").
+type normUnicode struct{ form norm.Form }
+
+func (n normUnicode) normalize(s string) string { return n.form.String(s) }
 
 // normLowercase lower-cases the text (Hugging Face "Lowercase").
 type normLowercase struct{}

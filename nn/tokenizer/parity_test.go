@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -37,6 +38,25 @@ func loadDir(rel string) func(t testing.TB) *Pipeline {
 	}
 }
 
+// deepseekEOS is DeepSeek-V3's end-of-sentence token (with fullwidth bars and "▁").
+const deepseekEOS = "<｜end▁of▁sentence｜>"
+
+// parseFileOnly loads a tokenizer.json without the tokenizer_config.json next to it, padding with pad (the
+// reference's pad token).
+func parseFileOnly(rel, pad string) func(t testing.TB) *Pipeline {
+	return func(t testing.TB) *Pipeline {
+		p := assetPath(t, rel)
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		tok, err := ParseTokenizerJSON(p, data)
+		require.NoError(t, err)
+		id, ok := tok.TokenID(pad)
+		require.True(t, ok, "pad token %q", pad)
+		tok.SetPAD(id)
+		return tok
+	}
+}
+
 func parityCases() []parityCase {
 	return []parityCase{
 		{name: "gpt2/tokenizer.json", load: loadDir("gpt2"), ref: "gpt2", literalRef: "gpt2", decodeRef: "gpt2",
@@ -67,6 +87,15 @@ func parityCases() []parityCase {
 			decodeRef: "llama2-npm", roundTrip: true},
 		{name: "smollm2/tokenizer.json", load: loadDir("smollm2"), ref: "smollm2", literalRef: "smollm2",
 			decodeRef: "smollm2", roundTrip: true},
+		{name: "llama3/tokenizer.json", load: loadDir("llama3"), ref: "llama3", literalRef: "llama3", decodeRef: "llama3",
+			probeRef: "llama3", roundTrip: true},
+		{name: "qwen3/tokenizer.json", load: loadDir("qwen3"), ref: "qwen3", literalRef: "qwen3", decodeRef: "qwen3"},
+		// DeepSeek-V3's tokenizer_config.json names LlamaTokenizerFast, which transformers 5 rebuilds with a
+		// Metaspace pre-tokenizer: the file alone is compared (LoadDir follows transformers 4, adding <bos>).
+		{name: "deepseek-v3/tokenizer.json (file only)", load: parseFileOnly("deepseek-v3/tokenizer.json", deepseekEOS),
+			ref: "deepseek-v3", literalRef: "deepseek-v3", decodeRef: "deepseek-v3", roundTrip: true},
+		{name: "gpt4o/tokenizer.json", load: loadDir("gpt4o"), ref: "gpt4o", literalRef: "gpt4o", decodeRef: "gpt4o",
+			roundTrip: true},
 		{name: "spm-tiny/tokenizer.model", spm: true, load: func(t testing.TB) *Pipeline {
 			tok, err := LoadSentencePiece(assetPath(t, "spm-tiny/tokenizer.model"))
 			require.NoError(t, err)
@@ -80,6 +109,15 @@ func parityCases() []parityCase {
 			ref: "llama2-npm", literalRef: "llama2-npm", decodeRef: "llama2-npm", roundTrip: true},
 		{name: "gguf gpt2 from gpt2 tokenizer.json lists", load: ggufGPT2FromJSON("gpt2", ""), ref: "gpt2",
 			literalRef: "gpt2", decodeRef: "gpt2", probeRef: "gpt2", roundTrip: true},
+		{name: "gguf gpt2 llama-bpe from llama3 tokenizer.json lists", load: ggufGPT2FromJSON("llama3", "llama-bpe"),
+			ref: "llama3", literalRef: "llama3", decodeRef: "llama3", probeRef: "llama3", roundTrip: true},
+		{name: "gguf gpt2 qwen2 from qwen3 tokenizer.json lists", load: ggufGPT2FromJSON("qwen3", "qwen2"),
+			ref: "qwen3", literalRef: "qwen3", decodeRef: "qwen3"},
+		{name: "gguf gpt2 deepseek-v3 from deepseek-v3 tokenizer.json lists",
+			load: ggufGPT2FromJSON("deepseek-v3", "deepseek-v3"), ref: "deepseek-v3", literalRef: "deepseek-v3",
+			decodeRef: "deepseek-v3", roundTrip: true},
+		{name: "gguf gpt2 gpt-4o from gpt4o tokenizer.json lists", load: ggufGPT2FromJSON("gpt4o", "gpt-4o"),
+			ref: "gpt4o", literalRef: "gpt4o", decodeRef: "gpt4o", roundTrip: true},
 		{name: "gguf gpt2 smollm from smollm2 tokenizer.json lists", load: ggufGPT2FromJSON("smollm2", "smollm"),
 			ref: "smollm2", literalRef: "smollm2", decodeRef: "smollm2", roundTrip: true},
 	}

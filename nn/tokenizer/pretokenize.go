@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -131,4 +132,100 @@ func (p preMetaspace) split(s string, atStart bool, out []string) []string {
 		start = cut
 	}
 	return append(out, s[start:])
+}
+
+// splitBehavior is what Hugging Face's Split does with the matches of its pattern.
+type splitBehavior uint8
+
+const (
+	splitRemoved splitBehavior = iota
+	splitIsolated
+	splitMergedWithPrevious
+	splitMergedWithNext
+	splitContiguous
+)
+
+var splitBehaviors = map[string]splitBehavior{"Removed": splitRemoved, "Isolated": splitIsolated,
+	"MergedWithPrevious": splitMergedWithPrevious, "MergedWithNext": splitMergedWithNext,
+	"Contiguous": splitContiguous}
+
+// splitSpan is a piece of the text: a match of the pattern or the text between two matches.
+type splitSpan struct {
+	start, end int
+	match      bool
+}
+
+// preSplit is Hugging Face's Split pre-tokenizer (NormalizedString::split): the text is cut into the
+// matches of a pattern and the text between them; with invert the two swap roles; behavior then removes
+// the matches, isolates them, merges each with the piece before or after it, or merges runs of matches.
+type preSplit struct {
+	re       onigRegex
+	behavior splitBehavior
+	invert   bool
+}
+
+func (p preSplit) split(s string, _ bool, out []string) []string {
+	if s == "" {
+		return out
+	}
+	// Pattern::find_matches: the matches, and the non-empty gaps between them.
+	var spans []splitSpan
+	prev := 0
+	p.re.findAll(s, func(start, end int) {
+		if prev != start {
+			spans = append(spans, splitSpan{prev, start, p.invert})
+		}
+		spans = append(spans, splitSpan{start, end, !p.invert})
+		prev = end
+	})
+	if prev != len(s) {
+		spans = append(spans, splitSpan{prev, len(s), p.invert})
+	}
+	var pieces []splitSpan
+	prevMatch := false
+	switch p.behavior {
+	case splitRemoved:
+		for _, sp := range spans {
+			if !sp.match {
+				pieces = append(pieces, sp)
+			}
+		}
+	case splitIsolated:
+		pieces = spans
+	case splitContiguous:
+		for _, sp := range spans {
+			if sp.match == prevMatch && len(pieces) > 0 {
+				pieces[len(pieces)-1].end = sp.end
+			} else {
+				pieces = append(pieces, sp)
+			}
+			prevMatch = sp.match
+		}
+	case splitMergedWithPrevious:
+		for _, sp := range spans {
+			if sp.match && !prevMatch && len(pieces) > 0 {
+				pieces[len(pieces)-1].end = sp.end
+			} else {
+				pieces = append(pieces, sp)
+			}
+			prevMatch = sp.match
+		}
+	case splitMergedWithNext:
+		for i := len(spans) - 1; i >= 0; i-- {
+			sp := spans[i]
+			if sp.match && !prevMatch && len(pieces) > 0 {
+				pieces[len(pieces)-1].start = sp.start
+			} else {
+				pieces = append(pieces, sp)
+			}
+			prevMatch = sp.match
+		}
+		slices.Reverse(pieces)
+	}
+	for _, sp := range pieces {
+		if sp.end > sp.start {
+			out = append(out, s[sp.start:sp.end])
+		}
+	}
+	return out
 }

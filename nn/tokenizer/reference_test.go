@@ -60,6 +60,14 @@ var parityTexts = []string{
 	"▁ already has the meta symbol ▁▁",
 	"Smol: <|im_start|>user\nHi there<|im_end|>\n",
 	"User-defined: x<sep>y [MASK] ab abab cab <cls>",
+	"Llama-3: <|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi!<|eot_id|><|reserved_special_token_7|>",
+	"Qwen: <|im_start|>assistant\n<think>\nhmm\n</think>\n\nOK<|im_end|><|endoftext|>",
+	"Digits 1 12 123 1234 12345 1234567890 3.14159e-10 ١٢٣٤٥ ½⅓ x²³ 0x1F",
+	"HE'S THEY'RE We'Ll it'S O'Neil rock'n'roll 'ſ 'K can't'",
+	"CRLF line\r\nnext\r\n\r\n \n  \n\t\n end \n",
+	"trailing spaces and newline  \n  ",
+	"   \n\n\n   ",
+	"!!! ... ?!? --- *** ((x)) [[y]] {{z}} /path/to//file\\win ```go\n```",
 	strings.Repeat("a", 300),
 	longText,
 }
@@ -118,6 +126,9 @@ var decodeProbes = map[string][][]int{
 	"llama2-hf": {{1, 243, 162}, {15043, 243, 162, 167, 154, 3186}, {2, 29871, 15043}, {3, 4, 200, 29871, 29871, 13},
 		{0, 0, 15043, 99999}},
 	"gpt2": {{50256, 15496}, {8582, 97}, {447, 247, 99}, {15496, 50256, 50256, 995}},
+	// Llama-3: half of 😀 (76460 222), reserved specials, an id past the vocabulary.
+	"llama3": {{128000, 9906, 1917}, {76460}, {76460, 222, 305, 19010, 385}, {128009, 9906, 128000, 128255},
+		{9906, 130000}, {220, 220, 198}},
 }
 
 var (
@@ -139,6 +150,10 @@ func referenceSpecs(t *testing.T) []refSpec {
 		{"smollm2", "fast_file", assetPath(t, "smollm2/tokenizer.json"), "<|endoftext|>"},
 		{"spm-tiny-slow", "llama_slow", assetPath(t, "spm-tiny"), ""},
 		{"spm-tiny-sp", "sentencepiece", assetPath(t, "spm-tiny/tokenizer.model"), ""},
+		{"llama3", "fast_dir", assetPath(t, "llama3"), ""},
+		{"qwen3", "fast_dir", assetPath(t, "qwen3"), ""},
+		{"deepseek-v3", "fast_file", assetPath(t, "deepseek-v3/tokenizer.json"), deepseekEOS},
+		{"gpt4o", "fast_dir", assetPath(t, "gpt4o"), ""},
 	}
 }
 
