@@ -97,6 +97,7 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 	c.BatchSize, c.GradAccum, c.EvalBatch, c.MaxLen, c.PadToLongest = o.batch, o.gradAccum, o.evalBatch, o.maxLen, o.padLong
 	c.Epochs, c.MaxSteps, c.ClipNorm = o.epochs, o.maxSteps, o.clip
 	c.EvalEvery, c.SaveEvery, c.Keep = o.evalEvery, o.saveEvery, o.keep
+	c.LogEvery = o.logEvery
 	c.Seed, c.Out, c.Resume, c.Device, c.BaseModel, c.Log = o.seed, out, resume, s.dev, o.modelDir, s.stderr
 	return c
 }

@@ -99,6 +99,7 @@ type Session struct {
 	startStep int
 	examples  int // trained examples since Run started
 	tokens    int // trained tokens since Run started
+	win       logWindow
 }
 
 // New builds the LoRA+ AdamW and the schedule for the trainable tensors of lm (its adapters and any tensor
@@ -182,15 +183,21 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
+	if s.cfg.LogEvery > 0 {
+		if err := truncateJSONL(s.cfg.Out, LogFile, "log", s.state.Step); err != nil {
+			return nil, err
+		}
+	}
 	bar := progress.NewTo(s.cfg.log(), "train", s.total-s.state.Step)
 	bar.Unit = "step"
 	s.start, s.startStep, s.examples, s.tokens = time.Now(), s.state.Step, 0, 0
+	s.win = logWindow{start: s.start}
 	for s.state.Step < s.total {
 		if s.stop.Load() || (ctx != nil && ctx.Err() != nil) {
 			return s.interrupt()
 		}
 		factor := s.sched.Factor(s.state.Step)
-		loss, err := s.step(factor)
+		loss, norm, err := s.step(factor)
 		if err != nil {
 			return nil, err
 		}
@@ -204,6 +211,11 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 		}
 		bar.Set(step-s.startStep, fmt.Sprintf("loss=%.4f lr_A=%.2e lr_B=%.2e %s", loss,
 			s.cfg.Optim.LR*factor, s.cfg.Optim.LR*s.cfg.Optim.Ratio*factor, s.speed()))
+		if s.cfg.LogEvery > 0 && step%s.cfg.LogEvery == 0 {
+			if err := s.logStep(norm); err != nil {
+				return nil, err
+			}
+		}
 		last := step == s.total
 		if evaluates && (last || (s.cfg.EvalEvery > 0 && step%s.cfg.EvalEvery == 0)) {
 			if err := s.evaluate(factor); err != nil {
@@ -238,17 +250,19 @@ func (s *Session) speed() string {
 }
 
 // step takes the next batch through the task's Backward (in micro-batches), clips the gradients and applies
-// the optimizer step at lr factor; it returns the batch's loss. Nothing is updated when the loss or the
-// gradient norm is not finite.
-func (s *Session) step(factor float64) (float64, error) {
+// the optimizer step at lr factor; it returns the batch's loss and the gradient norm before clipping (computed
+// without clipping only for a step that log.jsonl records; NaN otherwise). Nothing is updated when the loss or
+// the gradient norm is not finite.
+func (s *Session) step(factor float64) (loss, norm float64, err error) {
+	norm = math.NaN()
 	idx, err := s.nextBatch()
 	if err != nil {
-		return 0, err
+		return 0, norm, err
 	}
 	step := s.state.Step + 1
 	micros := BatchIndices(idx, s.cfg.BatchSize)
 	if err := s.opt.ZeroGrad(); err != nil {
-		return 0, err
+		return 0, norm, err
 	}
 	var v float64
 	for m, part := range micros {
@@ -258,14 +272,14 @@ func (s *Session) step(factor float64) (float64, error) {
 			b.Seed = nn.MixSeed(b.Seed, -m)
 		}
 		if err := nn.ManualSeed(b.Seed); err != nil {
-			return 0, err
+			return 0, norm, err
 		}
 		l, err := s.task.Backward(b)
 		if err != nil {
-			return 0, fmt.Errorf("train: step %d: %w", step, err)
+			return 0, norm, fmt.Errorf("train: step %d: %w", step, err)
 		}
 		if !finite(l.Value) {
-			return 0, fmt.Errorf("train: loss is %v at step %d (epoch %d, batch %d); stopped before the update, last good checkpoint: %s",
+			return 0, norm, fmt.Errorf("train: loss is %v at step %d (epoch %d, batch %d); stopped before the update, last good checkpoint: %s",
 				l.Value, step, s.state.Epoch, s.state.EpochStep, s.lastCheckpointName())
 		}
 		share := b.Scale
@@ -275,19 +289,23 @@ func (s *Session) step(factor float64) (float64, error) {
 		v += share * l.Value
 		s.examples += len(part)
 		s.tokens += l.Tokens
+		s.win.examples += len(part)
+		s.win.tokens += l.Tokens
 	}
 	if s.cfg.ClipNorm > 0 {
-		if norm := loraplus.ClipGradNorm(s.lm.Trainable(), s.cfg.ClipNorm); !finite(norm) {
-			return 0, fmt.Errorf("train: gradient norm is %v at step %d; stopped before the update, last good checkpoint: %s",
+		if norm = loraplus.ClipGradNorm(s.lm.Trainable(), s.cfg.ClipNorm); !finite(norm) {
+			return 0, norm, fmt.Errorf("train: gradient norm is %v at step %d; stopped before the update, last good checkpoint: %s",
 				norm, step, s.lastCheckpointName())
 		}
+	} else if s.cfg.LogEvery > 0 && step%s.cfg.LogEvery == 0 {
+		norm = loraplus.GradNorm(s.lm.Trainable())
 	}
 	FaultPoint("step", step)
 	if err := s.opt.Step(factor); err != nil {
-		return 0, fmt.Errorf("train: step %d: %w", step, err)
+		return 0, norm, fmt.Errorf("train: step %d: %w", step, err)
 	}
 	s.state.LastLoss = v
-	return v, nil
+	return v, norm, nil
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

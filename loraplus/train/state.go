@@ -58,6 +58,10 @@ type State struct {
 	LossSteps    int     `json:"loss_steps"`
 	RunLossSum   float64 `json:"run_loss_sum"`
 	RunLossSteps int     `json:"run_loss_steps"`
+	// LogLossSum and LogLossSteps add up the step losses since the last log.jsonl line (LogEntry.Loss); absent
+	// from the checkpoints of runs written before log.jsonl existed, which resume with them 0.
+	LogLossSum   float64 `json:"log_loss_sum"`
+	LogLossSteps int     `json:"log_loss_steps"`
 	// Metrics are those of the last evaluation (metrics.json's), nil before the first; kept for the same reason.
 	Metrics Metrics     `json:"metrics,omitempty"`
 	Best    *BestMetric `json:"best_metric"`
@@ -85,6 +89,8 @@ func (s *State) AddLoss(v float64) {
 	s.LossSteps++
 	s.RunLossSum += v
 	s.RunLossSteps++
+	s.LogLossSum += v
+	s.LogLossSteps++
 }
 
 // Check reports a state that cannot belong to a run of total steps of perEpoch batches each, naming the key.
@@ -101,8 +107,10 @@ func (s *State) Check(total, perEpoch int) error {
 		return fmt.Errorf("run_loss_steps %d outside [0, global_step %d]", s.RunLossSteps, s.Step)
 	case s.LossSteps < 0 || s.LossSteps > s.RunLossSteps:
 		return fmt.Errorf("loss_steps %d outside [0, run_loss_steps %d]", s.LossSteps, s.RunLossSteps)
-	case !finite(s.LossSum) || !finite(s.RunLossSum):
-		return fmt.Errorf("loss_sum %v or run_loss_sum %v is not finite", s.LossSum, s.RunLossSum)
+	case s.LogLossSteps < 0 || s.LogLossSteps > s.RunLossSteps:
+		return fmt.Errorf("log_loss_steps %d outside [0, run_loss_steps %d]", s.LogLossSteps, s.RunLossSteps)
+	case !finite(s.LossSum) || !finite(s.RunLossSum) || !finite(s.LogLossSum):
+		return fmt.Errorf("loss_sum %v, run_loss_sum %v or log_loss_sum %v is not finite", s.LossSum, s.RunLossSum, s.LogLossSum)
 	}
 	return nil
 }
