@@ -388,6 +388,11 @@ func (s *Session) SaveCheckpoint() (string, error) {
 			return "", fmt.Errorf("train: checkpoint step %d: tensor %q is not finite; not saving it", step, p.Name)
 		}
 	}
+	st := s.state
+	var err error
+	if st.HFState, err = s.hfState(); err != nil {
+		return "", err
+	}
 	optim := s.cfg.Optim
 	info := map[string]string{"task": s.cfg.Name, "global_step": strconv.Itoa(step)}
 	maps.Copy(info, s.cfg.AdapterInfo)
@@ -400,7 +405,7 @@ func (s *Session) SaveCheckpoint() (string, error) {
 			tensors, meta := s.opt.State()
 			return weights.WriteSafetensors(filepath.Join(dir, OptimizerFile), tensors, meta)
 		}},
-		{Stage: "state", Write: func(dir string) error { return WriteJSON(filepath.Join(dir, StateFile), s.state) }},
+		{Stage: "state", Write: func(dir string) error { return WriteJSON(filepath.Join(dir, StateFile), st) }},
 	})
 	if err != nil {
 		return "", err
@@ -450,6 +455,7 @@ func (s *Session) restore(dir string) error {
 		return fmt.Errorf("train: resume %s: %w", path, err)
 	}
 	s.state = st
+	s.state.HFState = HFState{} // written afresh at every checkpoint; not kept in memory
 	s.order = nil
 	return nil
 }
