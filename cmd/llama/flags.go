@@ -77,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&c.GradCheckpoint, "grad-checkpoint", false, "gradient checkpointing: recompute each layer in the backward pass (less memory for long sequences, slower)")
 	fs.IntVar(&c.SaveEvery, "save-every", c.SaveEvery, "checkpoint every N steps (0: only at the end)")
 	fs.IntVar(&c.Keep, "keep", c.Keep, "checkpoints to keep (0: all)")
-	fs.IntVar(&c.LogEvery, "log-every", 10, "append a line to OUT/log.jsonl every N steps: loss, learning rates, gradient norm, speed (0: off)")
+	fs.IntVar(&c.LogEvery, "log-every", 10, "append a line to OUT/log.jsonl and TensorBoard scalars to OUT/runs/ every N steps: loss, learning rates, gradient norm, speed (0: off)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

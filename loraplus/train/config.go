@@ -30,7 +30,8 @@ type Config struct {
 	EvalEvery int // evaluate every this many steps (0: only at the end); only for a task that is an Evaluator
 	SaveEvery int // checkpoint every this many steps (0: only at the end)
 	Keep      int // checkpoints kept in Out (the most recent); 0 keeps all
-	// LogEvery appends a LogEntry to Out/log.jsonl every this many steps (0: no log.jsonl).
+	// LogEvery appends a LogEntry to Out/log.jsonl and its scalars to a TensorBoard event file in Out/runs/ every
+	// this many steps, and the evaluations' metrics to that file (0: neither).
 	LogEvery int
 
 	Seed   uint64 // shuffling and dropout seed

@@ -15,6 +15,8 @@
 //	                          with Hugging Face Trainer's keys: log_history, best_metric, ...)
 //	history.jsonl             one HistoryEntry per evaluation
 //	log.jsonl                 one LogEntry every Config.LogEvery steps (loss, learning rates, gradient norm)
+//	runs/events.out.tfevents.*  TensorBoard scalars of log.jsonl and of the evaluations (EventWriter), a
+//	                          file per Run (with Config.LogEvery)
 //	metrics.json              the Result of the finished run
 //
 // Every file is written atomically and durably (a checkpoint is written to a temporary folder that is renamed

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/loraplus-go/loraplus/loraplus"
 )
@@ -44,7 +45,7 @@ func (s *Session) hfState() (HFState, error) {
 		if e := evals[0]; e.Step <= step {
 			m := map[string]any{"epoch": hfFloat(e.Epoch), "step": e.Step}
 			for k, v := range e.Metrics {
-				m["eval_"+k] = v
+				m[hfEvalKey(k)] = v
 			}
 			h.LogHistory = append(h.LogHistory, m)
 		}
@@ -70,6 +71,21 @@ func hfTrainEntry(e LogEntry) map[string]any {
 		m["grad_norm"] = *e.GradNorm
 	}
 	return m
+}
+
+// hfEvalKey is a metric's key in Trainer's log_history, "eval_" + name; a name that already starts with "eval_"
+// (GLUE's, named as run_glue.py names them) is kept.
+func hfEvalKey(name string) string {
+	if strings.HasPrefix(name, "eval_") {
+		return name
+	}
+	return "eval_" + name
+}
+
+// tbEvalTag is a metric's TensorBoard tag, "eval/" + name without a leading "eval_", as Trainer's TensorBoard
+// callback names it ("eval_accuracy" → "eval/accuracy").
+func tbEvalTag(name string) string {
+	return "eval/" + strings.TrimPrefix(name, "eval_")
 }
 
 func exists(path string) bool {

@@ -189,3 +189,17 @@ func TestResumeFromOldStateFile(t *testing.T) {
 	}
 	assert.Equal(t, sa.Best, sb.Best)
 }
+
+// TestEvalNames checks the names an evaluation's metric takes in log_history and in TensorBoard, as Trainer
+// gives them: GLUE's metrics are already named "eval_..." (as run_glue.py writes them).
+func TestEvalNames(t *testing.T) {
+	for _, tc := range []struct{ metric, hf, tb string }{
+		{"neg_mse", "eval_neg_mse", "eval/neg_mse"},
+		{"eval_accuracy", "eval_accuracy", "eval/accuracy"},
+		{"eval_accuracy_mm", "eval_accuracy_mm", "eval/accuracy_mm"},
+		{"mnli-m/acc", "eval_mnli-m/acc", "eval/mnli-m/acc"},
+	} {
+		assert.Equal(t, tc.hf, hfEvalKey(tc.metric), tc.metric)
+		assert.Equal(t, tc.tb, tbEvalTag(tc.metric), tc.metric)
+	}
+}

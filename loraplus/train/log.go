@@ -143,5 +143,21 @@ func (s *Session) logStep(norm float64) error {
 	}
 	s.state.LogLossSum, s.state.LogLossSteps = 0, 0
 	s.win = logWindow{start: time.Now()}
-	return appendJSONL(s.cfg.Out, LogFile, "log", e)
+	if err := appendJSONL(s.cfg.Out, LogFile, "log", e); err != nil {
+		return err
+	}
+	return s.tb.Scalars(step, tbTrainScalars(e))
+}
+
+// tbTrainScalars are the TensorBoard scalars of a log line, named as Hugging Face Trainer names them (train/loss,
+// train/grad_norm, train/epoch) with a learning rate per LoRA+ group (train/learning_rate_A, _B, ...).
+func tbTrainScalars(e LogEntry) map[string]float64 {
+	m := map[string]float64{"train/loss": e.Loss, "train/epoch": e.Epoch}
+	if e.GradNorm != nil {
+		m["train/grad_norm"] = *e.GradNorm
+	}
+	for g, lr := range e.LR {
+		m["train/learning_rate_"+g] = lr
+	}
+	return m
 }

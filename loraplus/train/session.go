@@ -100,6 +100,7 @@ type Session struct {
 	examples  int // trained examples since Run started
 	tokens    int // trained tokens since Run started
 	win       logWindow
+	tb        *EventWriter // the TensorBoard event file of this Run; nil when Config.LogEvery is 0
 }
 
 // New builds the LoRA+ AdamW and the schedule for the trainable tensors of lm (its adapters and any tensor
@@ -187,6 +188,20 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 		if err := truncateJSONL(s.cfg.Out, LogFile, "log", s.state.Step); err != nil {
 			return nil, err
 		}
+		tb, err := NewEventWriter(filepath.Join(s.cfg.Out, TensorBoardDir))
+		if err != nil {
+			return nil, err
+		}
+		s.tb = tb
+		defer func() {
+			if s.tb != nil {
+				s.tb.Close()
+				s.tb = nil
+			}
+		}()
+		if err := s.tb.Start(s.state.Step + 1); err != nil {
+			return nil, err
+		}
 	}
 	bar := progress.NewTo(s.cfg.log(), "train", s.total-s.state.Step)
 	bar.Unit = "step"
@@ -229,6 +244,13 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 		}
 	}
 	bar.Done()
+	if s.tb != nil {
+		err := s.tb.Close()
+		s.tb = nil
+		if err != nil {
+			return nil, err
+		}
+	}
 	FaultPoint("metrics", s.state.Step)
 	res := s.result()
 	if err := WriteJSON(filepath.Join(s.cfg.Out, MetricsFile), res); err != nil {
@@ -341,7 +363,17 @@ func (s *Session) evaluate(factor float64) error {
 	}
 	s.state.LossSum, s.state.LossSteps = 0, 0
 	fmt.Fprintf(s.cfg.log(), "\neval step %d (epoch %.2f): %s train_loss=%.4f\n", step, e.Epoch, m, e.TrainLoss)
-	return appendHistory(s.cfg.Out, e)
+	if err := appendHistory(s.cfg.Out, e); err != nil {
+		return err
+	}
+	if s.tb == nil {
+		return nil
+	}
+	tags := make(map[string]float64, len(m))
+	for k, v := range m {
+		tags[tbEvalTag(k)] = v
+	}
+	return s.tb.Scalars(step, tags)
 }
 
 func (s *Session) interrupt() (*Result, error) {

@@ -17,7 +17,8 @@ import (
 
 // TestResumeEqualsStraightRun trains 24 steps at once and 11 + resume + 13 (stopping mid-epoch, with dropout,
 // clipping, evaluation, pruning and a log line every 3 steps) and compares every trainable tensor, the optimizer
-// moments and the files (metrics.json, history.jsonl and log.jsonl, but for wall times and speeds).
+// moments and the files (metrics.json, history.jsonl and log.jsonl, but for wall times and speeds, and the
+// scalars TensorBoard reads from the event files).
 func TestResumeEqualsStraightRun(t *testing.T) {
 	runtime.LockOSThread()
 	cfg := func(out string) Config {
@@ -109,6 +110,11 @@ func TestResumeEqualsStraightRun(t *testing.T) {
 	for _, name := range []string{MetricsFile, HistoryFile, LogFile} {
 		assert.Equal(t, runFile(t, straightOut, name), runFile(t, out, name), "resumed at step 20: %s", name)
 	}
+	// TensorBoard reads the four event files (a run, two resumes and this one) as the straight run's one.
+	files, err := os.ReadDir(filepath.Join(out, TensorBoardDir))
+	require.NoError(t, err)
+	assert.Len(t, files, 4)
+	assert.Equal(t, tbScalars(t, straightOut), tbScalars(t, out), "TensorBoard scalars")
 
 	// Another setting refuses the checkpoint, naming the setting.
 	c3 := cfg(out)
