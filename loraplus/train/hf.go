@@ -16,10 +16,9 @@ func (s *Session) hfState() (HFState, error) {
 	step := s.state.Step
 	h := HFState{MaxSteps: s.total, LoggingSteps: s.cfg.LogEvery, EvalSteps: s.cfg.EvalEvery, SaveSteps: s.cfg.SaveEvery,
 		TrainBatchSize: s.cfg.BatchSize, NumTrainEpochs: (s.total + s.perEpoch - 1) / s.perEpoch, LogHistory: []map[string]any{}}
-	if b := s.state.Best; b != nil {
-		if dir := CheckpointDir(s.cfg.Out, b.Step); b.Step == step || exists(dir) {
-			h.BestModelCheckpoint = &dir
-		}
+	if b := s.state.Best; b != nil && (b.Step == step || (s.cfg.SaveEvery > 0 && b.Step%s.cfg.SaveEvery == 0)) {
+		dir := CheckpointDir(s.cfg.Out, b.Step)
+		h.BestModelCheckpoint = &dir
 	}
 	var logs []LogEntry
 	var evals []HistoryEntry
@@ -86,9 +85,4 @@ func hfEvalKey(name string) string {
 // callback names it ("eval_accuracy" → "eval/accuracy").
 func tbEvalTag(name string) string {
 	return "eval/" + strings.TrimPrefix(name, "eval_")
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

@@ -95,6 +95,13 @@ func TestTrainerStateReadByTransformers(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, early.LogHistory, 3, "steps 3, 6, 6")
 	assert.Equal(t, []any{1, 0}, []any{early.Epoch, early.EpochStep}, "step 8 of 8 an epoch: epoch 1.0")
+	require.Equal(t, 6, early.Best.Step, "the only evaluation")
+	assert.Nil(t, early.BestModelCheckpoint, "no checkpoint at step 6")
+	mid, err := ReadState(CheckpointDir(out, 12))
+	require.NoError(t, err)
+	require.Equal(t, 12, mid.Best.Step, "the toy's error falls")
+	require.NotNil(t, mid.BestModelCheckpoint)
+	assert.Equal(t, CheckpointDir(out, 12), *mid.BestModelCheckpoint)
 }
 
 // TestStateFileFormats reads trainer_state.json as this package writes it and as it wrote it before the Hugging

@@ -93,8 +93,10 @@ type HFState struct {
 	SaveSteps      int              `json:"save_steps"`    // Config.SaveEvery
 	TrainBatchSize int              `json:"train_batch_size"`
 	NumTrainEpochs int              `json:"num_train_epochs"`
-	// BestModelCheckpoint is the checkpoint folder of the best metric's step when one was written at that step
-	// (Config.Keep may have pruned it since), else nil (null).
+	// BestModelCheckpoint is, as in Trainer, the checkpoint folder (under Config.Out as given) of the best
+	// metric's step when the run checkpoints at that step (it is this checkpoint's or a multiple of
+	// Config.SaveEvery; Config.Keep may have pruned it since), else nil (null). It does not depend on which
+	// folders exist, so an interrupted and resumed run writes the same.
 	BestModelCheckpoint *string `json:"best_model_checkpoint"`
 }
 
