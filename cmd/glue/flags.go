@@ -59,6 +59,7 @@ type options struct {
 	warmup    int
 	clip      float64
 	evalEvery int
+	logEvery  int
 	saveEvery int
 	keep      int
 
@@ -143,6 +144,7 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	fs.IntVar(&o.evalEvery, "eval-every", 500, "evaluate every N steps (0: only at the end)")
 	fs.IntVar(&o.saveEvery, "save-every", 500, "checkpoint every N steps (0: only at the end)")
 	fs.IntVar(&o.keep, "keep", 2, "checkpoints to keep (0: all)")
+	fs.IntVar(&o.logEvery, "log-every", 10, "append a line to OUT/log.jsonl and TensorBoard scalars to OUT/runs/ every N steps: loss, learning rates, gradient norm, speed (0: off)")
 	fs.StringVar(&sweep, "sweep", "", "train every cell of an (lr_A, lr_B) grid, \"lrA1,lrA2,...:lrB1,lrB2,...\", and draw the heatmap of the main dev metric (e.g. eval_accuracy)")
 	fs.BoolVar(&o.sweepGrid, "sweep-grid", false, "sweep the default grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)")
 	fs.BoolVar(&o.compare, "compare", false, "train ratio 1 (LoRA) and -ratio (LoRA+) and draw the main dev metric over steps")

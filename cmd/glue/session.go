@@ -106,6 +106,7 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 		}
 		c.Warmup = hfconfig.WarmupSteps(0, o.warmupRatio, total)
 	}
+	c.LogEvery = o.logEvery
 	c.Seed, c.Out, c.Resume, c.Device, c.BaseModel, c.Log = o.seed, out, resume, s.dev, o.modelDir, s.stderr
 	return c
 }

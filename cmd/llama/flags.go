@@ -96,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 		"when -warmup is 0 (Hugging Face's warmup_ratio)")
 	fs.StringVar(&o.configFile, "config", "", "YAML or JSON file of settings by their PEFT / Hugging Face / LLaMA-Factory names "+
 		"(learning_rate, lora_r, target_modules, ...); flags on the command line win over the file")
+	fs.IntVar(&c.LogEvery, "log-every", 10, "append a line to OUT/log.jsonl and TensorBoard scalars to OUT/runs/ every N steps: loss, learning rates, gradient norm, speed (0: off)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

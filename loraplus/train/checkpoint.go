@@ -30,6 +30,8 @@ const (
 	MetricsFile = "metrics.json"
 	// HistoryFile holds one HistoryEntry per evaluation, one JSON object a line.
 	HistoryFile = "history.jsonl"
+	// LogFile holds one LogEntry every Config.LogEvery steps, one JSON object a line.
+	LogFile = "log.jsonl"
 )
 
 // checkpointHook, when set (by tests), runs after each part of a checkpoint is written; an error aborts it.

@@ -30,9 +30,12 @@ type Config struct {
 	EvalEvery int // evaluate every this many steps (0: only at the end); only for a task that is an Evaluator
 	SaveEvery int // checkpoint every this many steps (0: only at the end)
 	Keep      int // checkpoints kept in Out (the most recent); 0 keeps all
+	// LogEvery appends a LogEntry to Out/log.jsonl and its scalars to a TensorBoard event file in Out/runs/ every
+	// this many steps, and the evaluations' metrics to that file (0: neither).
+	LogEvery int
 
 	Seed   uint64 // shuffling and dropout seed
-	Out    string // output folder: checkpoint-STEP/, history.jsonl, metrics.json
+	Out    string // output folder: checkpoint-STEP/, history.jsonl, log.jsonl, metrics.json
 	Resume string // a checkpoint folder, "latest" (the newest checkpoint in Out), or "" to start afresh
 
 	Name      string // the task's name, recorded in metrics.json, the adapter config and the fingerprint
@@ -73,6 +76,8 @@ func (c *Config) Validate() error {
 	case c.EvalEvery < 0 || c.SaveEvery < 0 || c.Keep < 0:
 		return fmt.Errorf("train: eval-every, save-every and keep must be >= 0, got %d, %d, %d",
 			c.EvalEvery, c.SaveEvery, c.Keep)
+	case c.LogEvery < 0:
+		return fmt.Errorf("train: log-every must be >= 0, got %d", c.LogEvery)
 	case c.Out == "":
 		return fmt.Errorf("train: no output folder")
 	}

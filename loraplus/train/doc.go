@@ -11,8 +11,12 @@
 // An output folder holds, for a run:
 //
 //	checkpoint-STEP/          the PEFT adapter (adapter_config.json, adapter_model.safetensors,
-//	                          loraplus_config.json), optimizer.safetensors and trainer_state.json
+//	                          loraplus_config.json), optimizer.safetensors and trainer_state.json (State,
+//	                          with Hugging Face Trainer's keys: log_history, best_metric, ...)
 //	history.jsonl             one HistoryEntry per evaluation
+//	log.jsonl                 one LogEntry every Config.LogEvery steps (loss, learning rates, gradient norm)
+//	runs/events.out.tfevents.*  TensorBoard scalars of log.jsonl and of the evaluations (EventWriter), a
+//	                          file per Run (with Config.LogEvery)
 //	metrics.json              the Result of the finished run
 //
 // Every file is written atomically and durably (a checkpoint is written to a temporary folder that is renamed

@@ -121,7 +121,7 @@ func trainable(s *Session) map[string][]float64 {
 	return out
 }
 
-// runFile reads a run's metrics.json or history.jsonl with what differs between two runs of the same training
+// runFile reads a run's metrics.json, history.jsonl or log.jsonl with what differs between two runs of the same training
 // blanked: wall times and speeds, and the output folder in paths.
 func runFile(t *testing.T, out, name string) []map[string]any {
 	t.Helper()
@@ -135,7 +135,8 @@ func runFile(t *testing.T, out, name string) []map[string]any {
 	for _, line := range lines {
 		var m map[string]any
 		require.NoError(t, json.Unmarshal([]byte(strings.ReplaceAll(line, out, "OUT")), &m))
-		for _, k := range []string{"seconds", "train_seconds", "seconds_per_step", "train_examples_per_second", "train_tokens_per_second"} {
+		for _, k := range []string{"seconds", "train_seconds", "seconds_per_step", "train_examples_per_second", "train_tokens_per_second",
+			"examples_per_second", "tokens_per_second"} {
 			if _, ok := m[k]; ok {
 				m[k] = 0
 			}

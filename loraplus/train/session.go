@@ -99,6 +99,8 @@ type Session struct {
 	startStep int
 	examples  int // trained examples since Run started
 	tokens    int // trained tokens since Run started
+	win       logWindow
+	tb        *EventWriter // the TensorBoard event file of this Run; nil when Config.LogEvery is 0
 }
 
 // New builds the LoRA+ AdamW and the schedule for the trainable tensors of lm (its adapters and any tensor
@@ -182,15 +184,35 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
+	if s.cfg.LogEvery > 0 {
+		if err := truncateJSONL(s.cfg.Out, LogFile, "log", s.state.Step); err != nil {
+			return nil, err
+		}
+		tb, err := NewEventWriter(filepath.Join(s.cfg.Out, TensorBoardDir))
+		if err != nil {
+			return nil, err
+		}
+		s.tb = tb
+		defer func() {
+			if s.tb != nil {
+				s.tb.Close()
+				s.tb = nil
+			}
+		}()
+		if err := s.tb.Start(s.state.Step + 1); err != nil {
+			return nil, err
+		}
+	}
 	bar := progress.NewTo(s.cfg.log(), "train", s.total-s.state.Step)
 	bar.Unit = "step"
 	s.start, s.startStep, s.examples, s.tokens = time.Now(), s.state.Step, 0, 0
+	s.win = logWindow{start: s.start}
 	for s.state.Step < s.total {
 		if s.stop.Load() || (ctx != nil && ctx.Err() != nil) {
 			return s.interrupt()
 		}
 		factor := s.sched.Factor(s.state.Step)
-		loss, err := s.step(factor)
+		loss, norm, err := s.step(factor)
 		if err != nil {
 			return nil, err
 		}
@@ -204,6 +226,11 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 		}
 		bar.Set(step-s.startStep, fmt.Sprintf("loss=%.4f lr_A=%.2e lr_B=%.2e %s", loss,
 			s.cfg.Optim.LR*factor, s.cfg.Optim.LR*s.cfg.Optim.Ratio*factor, s.speed()))
+		if s.cfg.LogEvery > 0 && step%s.cfg.LogEvery == 0 {
+			if err := s.logStep(norm); err != nil {
+				return nil, err
+			}
+		}
 		last := step == s.total
 		if evaluates && (last || (s.cfg.EvalEvery > 0 && step%s.cfg.EvalEvery == 0)) {
 			if err := s.evaluate(factor); err != nil {
@@ -217,6 +244,13 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 		}
 	}
 	bar.Done()
+	if s.tb != nil {
+		err := s.tb.Close()
+		s.tb = nil
+		if err != nil {
+			return nil, err
+		}
+	}
 	FaultPoint("metrics", s.state.Step)
 	res := s.result()
 	if err := WriteJSON(filepath.Join(s.cfg.Out, MetricsFile), res); err != nil {
@@ -238,17 +272,19 @@ func (s *Session) speed() string {
 }
 
 // step takes the next batch through the task's Backward (in micro-batches), clips the gradients and applies
-// the optimizer step at lr factor; it returns the batch's loss. Nothing is updated when the loss or the
-// gradient norm is not finite.
-func (s *Session) step(factor float64) (float64, error) {
+// the optimizer step at lr factor; it returns the batch's loss and the gradient norm before clipping (computed
+// without clipping only for a step that log.jsonl records; NaN otherwise). Nothing is updated when the loss or
+// the gradient norm is not finite.
+func (s *Session) step(factor float64) (loss, norm float64, err error) {
+	norm = math.NaN()
 	idx, err := s.nextBatch()
 	if err != nil {
-		return 0, err
+		return 0, norm, err
 	}
 	step := s.state.Step + 1
 	micros := BatchIndices(idx, s.cfg.BatchSize)
 	if err := s.opt.ZeroGrad(); err != nil {
-		return 0, err
+		return 0, norm, err
 	}
 	var v float64
 	for m, part := range micros {
@@ -258,14 +294,14 @@ func (s *Session) step(factor float64) (float64, error) {
 			b.Seed = nn.MixSeed(b.Seed, -m)
 		}
 		if err := nn.ManualSeed(b.Seed); err != nil {
-			return 0, err
+			return 0, norm, err
 		}
 		l, err := s.task.Backward(b)
 		if err != nil {
-			return 0, fmt.Errorf("train: step %d: %w", step, err)
+			return 0, norm, fmt.Errorf("train: step %d: %w", step, err)
 		}
 		if !finite(l.Value) {
-			return 0, fmt.Errorf("train: loss is %v at step %d (epoch %d, batch %d); stopped before the update, last good checkpoint: %s",
+			return 0, norm, fmt.Errorf("train: loss is %v at step %d (epoch %d, batch %d); stopped before the update, last good checkpoint: %s",
 				l.Value, step, s.state.Epoch, s.state.EpochStep, s.lastCheckpointName())
 		}
 		share := b.Scale
@@ -275,19 +311,23 @@ func (s *Session) step(factor float64) (float64, error) {
 		v += share * l.Value
 		s.examples += len(part)
 		s.tokens += l.Tokens
+		s.win.examples += len(part)
+		s.win.tokens += l.Tokens
 	}
 	if s.cfg.ClipNorm > 0 {
-		if norm := loraplus.ClipGradNorm(s.lm.Trainable(), s.cfg.ClipNorm); !finite(norm) {
-			return 0, fmt.Errorf("train: gradient norm is %v at step %d; stopped before the update, last good checkpoint: %s",
+		if norm = loraplus.ClipGradNorm(s.lm.Trainable(), s.cfg.ClipNorm); !finite(norm) {
+			return 0, norm, fmt.Errorf("train: gradient norm is %v at step %d; stopped before the update, last good checkpoint: %s",
 				norm, step, s.lastCheckpointName())
 		}
+	} else if s.cfg.LogEvery > 0 && step%s.cfg.LogEvery == 0 {
+		norm = loraplus.GradNorm(s.lm.Trainable())
 	}
 	FaultPoint("step", step)
 	if err := s.opt.Step(factor); err != nil {
-		return 0, fmt.Errorf("train: step %d: %w", step, err)
+		return 0, norm, fmt.Errorf("train: step %d: %w", step, err)
 	}
 	s.state.LastLoss = v
-	return v, nil
+	return v, norm, nil
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
@@ -323,7 +363,17 @@ func (s *Session) evaluate(factor float64) error {
 	}
 	s.state.LossSum, s.state.LossSteps = 0, 0
 	fmt.Fprintf(s.cfg.log(), "\neval step %d (epoch %.2f): %s train_loss=%.4f\n", step, e.Epoch, m, e.TrainLoss)
-	return appendHistory(s.cfg.Out, e)
+	if err := appendHistory(s.cfg.Out, e); err != nil {
+		return err
+	}
+	if s.tb == nil {
+		return nil
+	}
+	tags := make(map[string]float64, len(m))
+	for k, v := range m {
+		tags[tbEvalTag(k)] = v
+	}
+	return s.tb.Scalars(step, tags)
 }
 
 func (s *Session) interrupt() (*Result, error) {
@@ -370,6 +420,11 @@ func (s *Session) SaveCheckpoint() (string, error) {
 			return "", fmt.Errorf("train: checkpoint step %d: tensor %q is not finite; not saving it", step, p.Name)
 		}
 	}
+	st := s.state
+	var err error
+	if st.HFState, err = s.hfState(); err != nil {
+		return "", err
+	}
 	optim := s.cfg.Optim
 	info := map[string]string{"task": s.cfg.Name, "global_step": strconv.Itoa(step)}
 	maps.Copy(info, s.cfg.AdapterInfo)
@@ -382,7 +437,7 @@ func (s *Session) SaveCheckpoint() (string, error) {
 			tensors, meta := s.opt.State()
 			return weights.WriteSafetensors(filepath.Join(dir, OptimizerFile), tensors, meta)
 		}},
-		{Stage: "state", Write: func(dir string) error { return WriteJSON(filepath.Join(dir, StateFile), s.state) }},
+		{Stage: "state", Write: func(dir string) error { return WriteJSON(filepath.Join(dir, StateFile), st) }},
 	})
 	if err != nil {
 		return "", err
@@ -432,6 +487,7 @@ func (s *Session) restore(dir string) error {
 		return fmt.Errorf("train: resume %s: %w", path, err)
 	}
 	s.state = st
+	s.state.HFState = HFState{} // written afresh at every checkpoint; not kept in memory
 	s.order = nil
 	return nil
 }

@@ -16,12 +16,14 @@ import (
 )
 
 // TestResumeEqualsStraightRun trains 24 steps at once and 11 + resume + 13 (stopping mid-epoch, with dropout,
-// clipping, evaluation and pruning) and compares every trainable tensor, the optimizer moments and the files.
+// clipping, evaluation, pruning and a log line every 3 steps) and compares every trainable tensor, the optimizer
+// moments and the files (metrics.json, history.jsonl and log.jsonl, but for wall times and speeds, and the
+// scalars TensorBoard reads from the event files).
 func TestResumeEqualsStraightRun(t *testing.T) {
 	runtime.LockOSThread()
 	cfg := func(out string) Config {
 		c := toyConfig(out)
-		c.BatchSize, c.Epochs, c.SaveEvery, c.EvalEvery, c.Keep, c.ClipNorm = 8, 3, 4, 6, 2, 0.5
+		c.BatchSize, c.Epochs, c.SaveEvery, c.EvalEvery, c.Keep, c.ClipNorm, c.LogEvery = 8, 3, 4, 6, 2, 0.5, 3
 		return c
 	}
 	run := func(cfg Config, stopAt int) (*Session, *Result, error) {
@@ -82,7 +84,14 @@ func TestResumeEqualsStraightRun(t *testing.T) {
 		hsteps = append(hsteps, h.Step)
 	}
 	assert.Equal(t, []int{6, 12, 18, 24}, hsteps, "history continues after the resume without duplicates")
-	for _, name := range []string{MetricsFile, HistoryFile} {
+	logs, err := ReadLog(filepath.Join(out, LogFile))
+	require.NoError(t, err)
+	var lsteps []int
+	for _, e := range logs {
+		lsteps = append(lsteps, e.Step)
+	}
+	assert.Equal(t, []int{3, 6, 9, 12, 15, 18, 21, 24}, lsteps, "log continues after the resume without duplicates")
+	for _, name := range []string{MetricsFile, HistoryFile, LogFile} {
 		assert.Equal(t, runFile(t, straightOut, name), runFile(t, out, name), name)
 	}
 
@@ -91,6 +100,21 @@ func TestResumeEqualsStraightRun(t *testing.T) {
 	_, _, err = run(c2, 0)
 	require.NoError(t, err)
 	assert.Equal(t, runFile(t, straightOut, MetricsFile), runFile(t, out, MetricsFile), "resumed at the last step")
+
+	// A run killed after step 24's log line and evaluation but resumed from checkpoint 20 drops the lines past
+	// step 20 and writes them again as the straight run did.
+	c4 := cfg(out)
+	c4.Resume = CheckpointDir(out, 20)
+	_, _, err = run(c4, 0)
+	require.NoError(t, err)
+	for _, name := range []string{MetricsFile, HistoryFile, LogFile} {
+		assert.Equal(t, runFile(t, straightOut, name), runFile(t, out, name), "resumed at step 20: %s", name)
+	}
+	// TensorBoard reads the four event files (a run, two resumes and this one) as the straight run's one.
+	files, err := os.ReadDir(filepath.Join(out, TensorBoardDir))
+	require.NoError(t, err)
+	assert.Len(t, files, 4)
+	assert.Equal(t, tbScalars(t, straightOut), tbScalars(t, out), "TensorBoard scalars")
 
 	// Another setting refuses the checkpoint, naming the setting.
 	c3 := cfg(out)
@@ -342,7 +366,9 @@ func TestStateCheck(t *testing.T) {
 		{func(s *State) { s.RunLossSteps = 6 }, "run_loss_steps 6 outside [0, global_step 5]"},
 		{func(s *State) { s.LossSteps = -1 }, "loss_steps -1 outside [0, run_loss_steps 5]"},
 		{func(s *State) { s.LossSteps = 6 }, "loss_steps 6 outside [0, run_loss_steps 5]"},
-		{func(s *State) { s.RunLossSum = math.Inf(1) }, "loss_sum 1 or run_loss_sum +Inf is not finite"},
+		{func(s *State) { s.LogLossSteps = 6 }, "log_loss_steps 6 outside [0, run_loss_steps 5]"},
+		{func(s *State) { s.RunLossSum = math.Inf(1) }, "loss_sum 1, run_loss_sum +Inf or log_loss_sum 0 is not finite"},
+		{func(s *State) { s.LogLossSum = math.NaN() }, "loss_sum 1, run_loss_sum 3 or log_loss_sum NaN is not finite"},
 	} {
 		s := ok
 		tc.edit(&s)
@@ -360,6 +386,7 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Epochs = 0 }, "train: epochs must be > 0 (or set max steps), got 0"},
 		{func(c *Config) { c.ClipNorm = math.NaN() }, "train: gradient clip norm must be >= 0, got NaN"},
 		{func(c *Config) { c.Keep = -1 }, "train: eval-every, save-every and keep must be >= 0, got 0, 0, -1"},
+		{func(c *Config) { c.LogEvery = -2 }, "train: log-every must be >= 0, got -2"},
 		{func(c *Config) { c.Schedule = "step" }, "train: "},
 		{func(c *Config) { c.Out = "" }, "train: no output folder"},
 	} {

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -42,10 +43,15 @@ type BestMetric struct {
 }
 
 // State is where a run stands; with the adapter and optimizer files it is enough to continue a run so that it
-// ends as an uninterrupted one would. It is a checkpoint's trainer_state.json.
+// ends as an uninterrupted one would. It is a checkpoint's trainer_state.json, which also holds the keys of Hugging
+// Face Trainer's trainer_state.json (its TrainerState) for the tools that read those: the float "epoch",
+// "log_history", "best_metric" (a number) and "best_global_step" are written by MarshalJSON from the fields
+// below (see HFState), the others are fields.
 type State struct {
-	Step          int     `json:"global_step"` // optimizer steps taken
-	Epoch         int     `json:"epoch"`       // the epoch the next batch belongs to (from 0)
+	Step int `json:"global_step"` // optimizer steps taken
+	// Epoch is the epoch the next batch belongs to (from 0). The file holds Hugging Face's float epoch,
+	// global_step / steps_per_epoch, whose integer part it is; files written before held this integer.
+	Epoch         int     `json:"epoch"`
 	EpochStep     int     `json:"epoch_step"`  // batches of that epoch already taken
 	TotalSteps    int     `json:"total_steps"` // steps of the whole run
 	StepsPerEpoch int     `json:"steps_per_epoch"`
@@ -58,11 +64,94 @@ type State struct {
 	LossSteps    int     `json:"loss_steps"`
 	RunLossSum   float64 `json:"run_loss_sum"`
 	RunLossSteps int     `json:"run_loss_steps"`
+	// LogLossSum and LogLossSteps add up the step losses since the last log.jsonl line (LogEntry.Loss); absent
+	// from the checkpoints of runs written before log.jsonl existed, which resume with them 0.
+	LogLossSum   float64 `json:"log_loss_sum"`
+	LogLossSteps int     `json:"log_loss_steps"`
 	// Metrics are those of the last evaluation (metrics.json's), nil before the first; kept for the same reason.
-	Metrics Metrics     `json:"metrics,omitempty"`
-	Best    *BestMetric `json:"best_metric"`
+	Metrics Metrics `json:"metrics,omitempty"`
+	// Best is the best tracked metric so far. Files written before the Hugging Face keys held it under
+	// "best_metric", where Hugging Face keeps the value alone; they still load.
+	Best *BestMetric `json:"best"`
 	// Config holds the settings that decide the trajectory; a resume must match them.
 	Config map[string]string `json:"config"`
+
+	HFState
+}
+
+// HFState holds the keys of Hugging Face Trainer's trainer_state.json that State's own fields do not give. A
+// session fills them when it writes a checkpoint; a resume does not read them (log.jsonl and history.jsonl, not
+// LogHistory, are the run's record), and files written before them still load.
+type HFState struct {
+	// LogHistory is the run's log as Hugging Face's Trainer keeps it, in step order: a training entry per
+	// log.jsonl line {"loss", "grad_norm", "learning_rate" (group A's), "epoch", "step"} and an evaluation entry
+	// per history.jsonl line {"eval_<metric>", ..., "epoch", "step"}, the training entry first at a step with both.
+	LogHistory     []map[string]any `json:"log_history"`
+	MaxSteps       int              `json:"max_steps"`
+	LoggingSteps   int              `json:"logging_steps"` // Config.LogEvery
+	EvalSteps      int              `json:"eval_steps"`    // Config.EvalEvery
+	SaveSteps      int              `json:"save_steps"`    // Config.SaveEvery
+	TrainBatchSize int              `json:"train_batch_size"`
+	NumTrainEpochs int              `json:"num_train_epochs"`
+	// BestModelCheckpoint is, as in Trainer, the checkpoint folder (under Config.Out as given) of the best
+	// metric's step when the run checkpoints at that step (it is this checkpoint's or a multiple of
+	// Config.SaveEvery; Config.Keep may have pruned it since), else nil (null). It does not depend on which
+	// folders exist, so an interrupted and resumed run writes the same.
+	BestModelCheckpoint *string `json:"best_model_checkpoint"`
+}
+
+// stateFields is State without its JSON methods.
+type stateFields State
+
+// MarshalJSON writes the state with Hugging Face's float epoch, best_metric and best_global_step.
+func (s State) MarshalJSON() ([]byte, error) {
+	out := struct {
+		stateFields
+		Epoch      hfFloat  `json:"epoch"`
+		BestMetric *float64 `json:"best_metric"`
+		BestStep   *int     `json:"best_global_step"`
+	}{stateFields: stateFields(s), Epoch: hfFloat(s.Epoch)}
+	if s.StepsPerEpoch > 0 {
+		out.Epoch = hfFloat(float64(s.Step) / float64(s.StepsPerEpoch))
+	}
+	if s.Best != nil {
+		out.BestMetric, out.BestStep = &s.Best.Value, &s.Best.Step
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes and the files written before the Hugging Face keys (an integer
+// epoch, the BestMetric object under "best_metric").
+func (s *State) UnmarshalJSON(data []byte) error {
+	in := struct {
+		*stateFields
+		Epoch      float64         `json:"epoch"`
+		BestMetric json.RawMessage `json:"best_metric"`
+	}{stateFields: (*stateFields)(s)}
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	if in.Epoch < 0 || in.Epoch != in.Epoch || in.Epoch > math.MaxInt32 {
+		return fmt.Errorf("epoch %v is not a count of epochs", in.Epoch)
+	}
+	s.Epoch = int(math.Floor(in.Epoch))
+	if b := bytes.TrimSpace(in.BestMetric); s.Best == nil && len(b) > 0 && b[0] == '{' {
+		if err := json.Unmarshal(b, &s.Best); err != nil {
+			return fmt.Errorf("best_metric: %w", err)
+		}
+	}
+	return nil
+}
+
+// hfFloat is a float that JSON always shows as one ("1.0", not "1"), as Python writes Hugging Face's epochs.
+type hfFloat float64
+
+func (f hfFloat) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(float64(f))
+	if err == nil && !bytes.ContainsAny(b, ".eE") {
+		b = append(b, ".0"...)
+	}
+	return b, err
 }
 
 // ReadState reads dir/trainer_state.json.
@@ -85,6 +174,8 @@ func (s *State) AddLoss(v float64) {
 	s.LossSteps++
 	s.RunLossSum += v
 	s.RunLossSteps++
+	s.LogLossSum += v
+	s.LogLossSteps++
 }
 
 // Check reports a state that cannot belong to a run of total steps of perEpoch batches each, naming the key.
@@ -101,8 +192,10 @@ func (s *State) Check(total, perEpoch int) error {
 		return fmt.Errorf("run_loss_steps %d outside [0, global_step %d]", s.RunLossSteps, s.Step)
 	case s.LossSteps < 0 || s.LossSteps > s.RunLossSteps:
 		return fmt.Errorf("loss_steps %d outside [0, run_loss_steps %d]", s.LossSteps, s.RunLossSteps)
-	case !finite(s.LossSum) || !finite(s.RunLossSum):
-		return fmt.Errorf("loss_sum %v or run_loss_sum %v is not finite", s.LossSum, s.RunLossSum)
+	case s.LogLossSteps < 0 || s.LogLossSteps > s.RunLossSteps:
+		return fmt.Errorf("log_loss_steps %d outside [0, run_loss_steps %d]", s.LogLossSteps, s.RunLossSteps)
+	case !finite(s.LossSum) || !finite(s.RunLossSum) || !finite(s.LogLossSum):
+		return fmt.Errorf("loss_sum %v, run_loss_sum %v or log_loss_sum %v is not finite", s.LossSum, s.RunLossSum, s.LogLossSum)
 	}
 	return nil
 }
