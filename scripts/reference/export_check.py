@@ -36,15 +36,10 @@ from safetensors.numpy import load_file
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from llama_smollm2 import GLOBAL, LAYER, field, load_gguf  # noqa: E402
+from llama_smollm2 import field, load_gguf  # noqa: E402
+from llama_tiny_gguf import to_gguf  # noqa: E402
 
 torch.set_num_threads(1)
-TO_GGUF = {v: k for k, v in LAYER.items()}
-TO_GGUF_GLOBAL = {v: k for k, v in GLOBAL.items()}
-
-
-def permute(w, n_head):
-    return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
 def ids_arg(s):
@@ -75,25 +70,14 @@ def gguf_check(path, hfdir):
     heads, kv = field(r, "llama.attention.head_count"), field(r, "llama.attention.head_count_kv")
     ftype = field(r, "general.file_type")
     want = {}
-    for name, w in state.items():
-        stem, suffix = name.rsplit(".", 1)
-        if stem in TO_GGUF_GLOBAL:
-            gname = TO_GGUF_GLOBAL[stem]
-        else:
-            _, _, n, part = stem.split(".", 3)
-            gname = f"blk.{n}.{TO_GGUF[part]}"
-            if part == "self_attn.q_proj":
-                w = permute(w, heads)
-            elif part == "self_attn.k_proj":
-                w = permute(w, kv)
-        w = np.ascontiguousarray(w, dtype=np.float32)
+    for gname, w in to_gguf(state, heads, kv):
         if w.ndim == 1:
             qt = Q.F32
         elif ftype == 7 and w.shape[-1] % 32 == 0:
             qt = Q.Q8_0
         else:
             qt = Q.F16
-        want[f"{gname}.{suffix}"] = (qt, w)
+        want[gname] = (qt, w)
     tensors = {}
     offsets_aligned = True
     for t in r.tensors:

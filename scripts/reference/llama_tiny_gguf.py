@@ -28,6 +28,23 @@ def permute(w, n_head):
     return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
+def to_gguf(state, heads, kv):
+    """Yields (GGUF name, fp32 array) for an HF Llama state dict: llama.cpp's tensor names and its q/k row
+    permutation, as convert_hf_to_gguf.py writes them."""
+    for name, t in state.items():
+        stem, suffix = name.rsplit(".", 1)
+        if stem in GLOBAL:
+            gname = GLOBAL[stem]
+        else:
+            _, _, n, part = stem.split(".", 3)
+            gname = f"blk.{n}.{LAYER[part]}"
+            if part == "self_attn.q_proj":
+                t = permute(t, heads)
+            elif part == "self_attn.k_proj":
+                t = permute(t, kv)
+        yield f"{gname}.{suffix}", np.ascontiguousarray(t, dtype=np.float32)
+
+
 def convert(refdir, variant):
     f16 = variant.endswith("-f16")
     src = os.path.join(refdir, variant.removesuffix("-f16"))
@@ -53,21 +70,10 @@ def convert(refdir, variant):
     if rope.get("rope_type", rope.get("type")) == "linear":
         w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
         w.add_rope_scaling_factor(rope["factor"])
-    for name, t in state.items():
-        stem, suffix = name.rsplit(".", 1)
-        if stem in GLOBAL:
-            gname = GLOBAL[stem]
-        else:
-            _, _, n, part = stem.split(".", 3)
-            gname = f"blk.{n}.{LAYER[part]}"
-            if part == "self_attn.q_proj":
-                t = permute(t, heads)
-            elif part == "self_attn.k_proj":
-                t = permute(t, kv)
-        t = np.ascontiguousarray(t, dtype=np.float32)
+    for gname, t in to_gguf(state, heads, kv):
         if f16 and t.ndim == 2:
             t = t.astype(np.float16)
-        w.add_tensor(f"{gname}.{suffix}", t)
+        w.add_tensor(gname, t)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
