@@ -43,14 +43,14 @@ func newTinyClassifier(seed uint64, labels int) *tinyClassifier {
 // Logits maps ids [B, T] and mask [B, T] to [B, C].
 func (m *tinyClassifier) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
 	x := m.Emb.Forward(ids)
-	h := m.Proj.Forward(x, train).MustTanh(true)
+	h := m.Proj.ForwardT(x, train).MustTanh(true)
 	x.MustDrop()
 	mf := mask.MustTotype(gotch.Float, false).MustUnsqueeze(-1, true) // [B, T, 1]
 	sum := h.MustMul(mf, true).MustSumDimIntlist([]int64{1}, false, gotch.Float, true)
 	cnt := mf.MustSumDimIntlist([]int64{1}, false, gotch.Float, true)
 	pooled := sum.MustDiv(cnt, true)
 	cnt.MustDrop()
-	out := m.Score.Forward(pooled, train)
+	out := m.Score.ForwardT(pooled, train)
 	pooled.MustDrop()
 	if train {
 		m.calls++

@@ -42,8 +42,8 @@ func TestDropoutPlacementMatchesPEFT(t *testing.T) {
 	var train, eval []float64
 	nn.NoGrad(func() {
 		require.NoError(t, nn.ManualSeed(seed))
-		train = m.Proj.Forward(x, true).Float64Values(true)
-		eval = m.Proj.Forward(x, false).Float64Values(true)
+		train = m.Proj.ForwardT(x, true).Float64Values(true)
+		eval = m.Proj.ForwardT(x, false).Float64Values(true)
 	})
 	assert.InDeltaSlice(t, ref["y_eval"].Float64Values(), eval, 1e-5, "evaluation mode: no dropout")
 	assert.InDeltaSlice(t, ref["y_train"].Float64Values(), train, 1e-5, "training mode: PEFT's dropout mask and scaling")

@@ -38,11 +38,13 @@ func Example() {
 
 	x := ts.MustRandn([]int64{128, 16}, gotch.Float, gotch.CPU)
 	y := x.MustSum(gotch.Float, false).MustSin(true) // a scalar target, broadcast
-	forward := func() *ts.Tensor {
-		h := model["fc1"].(*nn.Linear).Forward(x, true).MustRelu(true)
-		defer h.MustDrop()
-		return model["fc2"].(*nn.Linear).Forward(h, true)
-	}
+	// The model's own forward pass, a gotch nn.SequentialT: the adopted layers are gotch modules (ts.ModuleT), so
+	// it runs the adapter.
+	seq := gnn.SeqT()
+	seq.Add(model["fc1"].(*nn.Linear))
+	seq.AddFnT(gnn.NewFuncT(func(h *ts.Tensor, _ bool) *ts.Tensor { return h.MustRelu(false) }))
+	seq.Add(model["fc2"].(*nn.Linear))
+	forward := func() *ts.Tensor { return seq.ForwardT(x, true) }
 	sched := loraplus.Schedule{Kind: "linear", Warmup: 5, Total: 50}
 	var first, last float64
 	for step := 0; step < 50; step++ {

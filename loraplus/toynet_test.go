@@ -49,14 +49,14 @@ func newToyNet(seed uint64) *toyNet {
 // forward maps ids [N, T] to [N, T, out].
 func (m *toyNet) forward(ids *ts.Tensor, train bool) *ts.Tensor {
 	x := m.Emb.Forward(ids)
-	h := m.Fc1.Forward(x, train).MustRelu(true)
+	h := m.Fc1.ForwardT(x, train).MustRelu(true)
 	x.MustDrop()
 	n := m.Ln.Forward(h)
 	h.MustDrop()
 	g := n.MustMul(m.Gate, true)
-	f := m.Fc2.Forward(g, train)
+	f := m.Fc2.ForwardT(g, train)
 	g.MustDrop()
-	y := m.Head.Forward(f, train)
+	y := m.Head.ForwardT(f, train)
 	f.MustDrop()
 	return y
 }

@@ -103,12 +103,12 @@ func TestLinearDoRA(t *testing.T) {
 				want, _ := doraRef(nntest.Values(x), wo, b, nntest.Values(l.LoRA.A), nntest.Values(l.LoRA.B),
 					nntest.Values(l.LoRA.Magnitude), c.in, c.out, r, alpha/r)
 				for _, train := range []bool{false, true} {
-					y := l.Forward(x, train)
+					y := l.ForwardT(x, train)
 					assert.Equal(t, dt, y.DType())
 					nntest.RequireClose(t, want, nntest.Values(y), tol, "forward, train=%v", train)
 				}
 
-				loss := l.Forward(x, true).MustSum(gotch.Float, true)
+				loss := l.ForwardT(x, true).MustSum(gotch.Float, true)
 				loss.MustBackward()
 				for name, p := range map[string]*ts.Tensor{"A": l.LoRA.A, "B": l.LoRA.B, "magnitude": l.LoRA.Magnitude} {
 					g := p.MustGrad(false)
@@ -119,10 +119,10 @@ func TestLinearDoRA(t *testing.T) {
 				nn.NoGrad(func() {
 					require.NoError(t, l.Merge())
 					assert.Equal(t, dt, l.Weight.DType())
-					nntest.RequireClose(t, want, nntest.Values(l.Forward(x, false)), tol, "merged forward")
+					nntest.RequireClose(t, want, nntest.Values(l.ForwardT(x, false)), tol, "merged forward")
 					require.NoError(t, l.Unmerge())
 					nntest.RequireClose(t, w, nntest.Values(l.Weight), tol, "weight after Unmerge")
-					nntest.RequireClose(t, want, nntest.Values(l.Forward(x, false)), tol, "forward after Unmerge")
+					nntest.RequireClose(t, want, nntest.Values(l.ForwardT(x, false)), tol, "forward after Unmerge")
 				})
 			})
 		}

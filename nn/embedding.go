@@ -43,6 +43,9 @@ func (e *Embedding) AddLoRA(cfg LoRAConfig, rng *rand.Rand) error {
 	return nil
 }
 
+// ForwardT is Forward (an embedding has no dropout): gotch's ts.ModuleT.
+func (e *Embedding) ForwardT(ids *ts.Tensor, train bool) *ts.Tensor { return e.Forward(ids) }
+
 // Forward maps ids [...] (int64) to [..., d].
 func (e *Embedding) Forward(ids *ts.Tensor) *ts.Tensor {
 	y := ts.MustEmbedding(e.Weight, ids, e.PaddingIdx, false, false)

@@ -35,15 +35,15 @@ func TestFromGotch(t *testing.T) {
 			assert.Equal(t, []int64{tc.out, tc.in}, l.Weight.MustSize(), "PyTorch layout [out, in]")
 			assert.Equal(t, tc.bias, l.Bias != nil)
 			assert.False(t, l.Weight.MustRequiresGrad(), "frozen alias")
-			y := l.Forward(x, false)
+			y := l.ForwardT(x, false)
 			assert.Equal(t, []int64{2, 3, tc.out}, y.MustSize())
 			nntest.RequireClose(t, want, nntest.Values(y), 1e-6)
 
 			// A fresh adapter leaves the output alone; merging it writes through to the shared gotch storage.
 			require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 2, Alpha: 2}, rng))
-			nntest.RequireClose(t, want, nntest.Values(l.Forward(x, false)), 1e-6)
+			nntest.RequireClose(t, want, nntest.Values(l.ForwardT(x, false)), 1e-6)
 			setRandomAdapter(rng, l.LoRA)
-			adapted := nntest.Values(l.Forward(x, false))
+			adapted := nntest.Values(l.ForwardT(x, false))
 			require.NoError(t, l.Merge())
 			nntest.RequireClose(t, adapted, nntest.Values(g.Forward(x)), 1e-5, "gotch layer sees the merged weight")
 			require.NoError(t, l.Unmerge())

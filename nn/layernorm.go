@@ -23,6 +23,9 @@ func (l *LayerNorm) Params() []NamedTensor {
 	return p
 }
 
+// ForwardT is Forward (a LayerNorm has no dropout): gotch's ts.ModuleT.
+func (l *LayerNorm) ForwardT(x *ts.Tensor, train bool) *ts.Tensor { return l.Forward(x) }
+
 // Forward normalises x [..., d].
 func (l *LayerNorm) Forward(x *ts.Tensor) *ts.Tensor {
 	b := l.Bias

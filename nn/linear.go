@@ -79,8 +79,22 @@ func (l *Linear) outIn() *ts.Tensor {
 	return w
 }
 
-// Forward maps x [..., in] to [..., out]. train enables the adapter's dropout.
-func (l *Linear) Forward(x *ts.Tensor, train bool) *ts.Tensor {
+// Linear, Embedding and LayerNorm are gotch modules: they drop into gotch's nn.Sequential and nn.SequentialT, and
+// a gotch model that calls them runs their adapters.
+var (
+	_ ts.Module  = (*Linear)(nil)
+	_ ts.ModuleT = (*Linear)(nil)
+	_ ts.Module  = (*Embedding)(nil)
+	_ ts.ModuleT = (*Embedding)(nil)
+	_ ts.Module  = (*LayerNorm)(nil)
+	_ ts.ModuleT = (*LayerNorm)(nil)
+)
+
+// Forward maps x [..., in] to [..., out] in evaluation mode (no adapter dropout): gotch's ts.Module.
+func (l *Linear) Forward(x *ts.Tensor) *ts.Tensor { return l.ForwardT(x, false) }
+
+// ForwardT maps x [..., in] to [..., out]; train enables the adapter's dropout: gotch's ts.ModuleT.
+func (l *Linear) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	var y *ts.Tensor
 	switch {
 	case l.Transposed && l.Bias != nil:

@@ -86,7 +86,7 @@ func TestLinearForward(t *testing.T) {
 			assert.Equal(t, []int64{int64(c.in), int64(c.out)}, []int64{in, out})
 			xv := nntest.RandF32(rng, 2*3*c.in)
 			x := nntest.F32([]int64{2, 3, int64(c.in)}, xv)
-			y := l.Forward(x, false)
+			y := l.ForwardT(x, false)
 			assert.Equal(t, []int64{2, 3, int64(c.out)}, y.MustSize())
 			nntest.RequireClose(t, nntest.LinearRef(nntest.Values(x), w, b, c.in, c.out, c.transposed), nntest.Values(y), 1e-5)
 
@@ -127,8 +127,8 @@ func TestLinearLoRAForward(t *testing.T) {
 				for i := range want {
 					want[i] += upd[i]
 				}
-				nntest.RequireClose(t, want, nntest.Values(l.Forward(x, false)), 1e-5)
-				nntest.RequireClose(t, want, nntest.Values(l.Forward(x, true)), 1e-5, "dropout 0 in training")
+				nntest.RequireClose(t, want, nntest.Values(l.ForwardT(x, false)), 1e-5)
+				nntest.RequireClose(t, want, nntest.Values(l.ForwardT(x, true)), 1e-5, "dropout 0 in training")
 				assert.Contains(t, l.String(), "LoRA r=")
 			})
 		}
@@ -143,9 +143,9 @@ func TestLinearLoRAStartsAtBase(t *testing.T) {
 				rng := rand.New(rand.NewPCG(5, 6))
 				l, _, _ := newTestLinear(rng, c)
 				x := nntest.F32([]int64{3, int64(c.in)}, nntest.RandF32(rng, 3*c.in))
-				base := nntest.Values(l.Forward(x, false))
+				base := nntest.Values(l.ForwardT(x, false))
 				require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 4, Alpha: 8, Init: init}, rng))
-				assert.Equal(t, base, nntest.Values(l.Forward(x, false)))
+				assert.Equal(t, base, nntest.Values(l.ForwardT(x, false)))
 
 				a, b := nntest.Values(l.LoRA.A), nntest.Values(l.LoRA.B)
 				zero, rnd := b, a
@@ -219,19 +219,19 @@ func TestLinearMergeUnmerge(t *testing.T) {
 			require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 3, Alpha: 6, Dropout: 0.3}, rng))
 			setRandomAdapter(rng, l.LoRA)
 			x := nntest.F32([]int64{2, 5, int64(c.in)}, nntest.RandF32(rng, 10*c.in))
-			unmerged := nntest.Values(l.Forward(x, false))
+			unmerged := nntest.Values(l.ForwardT(x, false))
 
 			assert.False(t, l.Merged())
 			require.NoError(t, l.Merge())
 			assert.True(t, l.Merged())
-			nntest.RequireClose(t, unmerged, nntest.Values(l.Forward(x, false)), 1e-5, "merged forward")
+			nntest.RequireClose(t, unmerged, nntest.Values(l.ForwardT(x, false)), 1e-5, "merged forward")
 			assert.False(t, l.Weight.MustRequiresGrad(), "the merged weight stays frozen")
 			assert.ErrorContains(t, l.Merge(), "already merged")
 
 			require.NoError(t, l.Unmerge())
 			assert.False(t, l.Merged())
 			nntest.RequireClose(t, w0, nntest.Values(l.Weight), 1e-6, "weight restored")
-			nntest.RequireClose(t, unmerged, nntest.Values(l.Forward(x, false)), 1e-5, "unmerged forward")
+			nntest.RequireClose(t, unmerged, nntest.Values(l.ForwardT(x, false)), 1e-5, "unmerged forward")
 			assert.ErrorContains(t, l.Unmerge(), "not merged")
 		})
 	}
@@ -265,11 +265,11 @@ func TestLinearLoRADropout(t *testing.T) {
 	}
 	x := nntest.F32([]int64{n, 1}, ones)
 
-	for _, v := range nntest.Values(l.Forward(x, false)) {
+	for _, v := range nntest.Values(l.ForwardT(x, false)) {
 		require.Equal(t, 4.0, v, "no dropout in eval mode")
 	}
 	counts := map[float64]int{}
-	for _, v := range nntest.Values(l.Forward(x, true)) {
+	for _, v := range nntest.Values(l.ForwardT(x, true)) {
 		counts[v]++
 	}
 	require.Len(t, counts, 2, "values %v", counts)
@@ -277,7 +277,7 @@ func TestLinearLoRADropout(t *testing.T) {
 	assert.InDelta(t, 0.5, float64(counts[5])/n, 0.02, "kept fraction, scaled by 1/(1-p)")
 
 	require.NoError(t, l.Merge())
-	for _, v := range nntest.Values(l.Forward(x, true)) {
+	for _, v := range nntest.Values(l.ForwardT(x, true)) {
 		require.Equal(t, 4.0, v, "a merged adapter has no dropout")
 	}
 }
@@ -304,13 +304,13 @@ func TestLinearBF16BaseFP32Adapter(t *testing.T) {
 				want[i] += upd[i]
 			}
 			for _, train := range []bool{false, true} {
-				y := l.Forward(x, train)
+				y := l.ForwardT(x, train)
 				assert.Equal(t, gotch.BFloat16, y.DType())
 				nntest.RequireClose(t, want, nntest.Values(y), 0.03)
 			}
 			require.NoError(t, l.Merge())
 			assert.Equal(t, gotch.BFloat16, l.Weight.DType())
-			y := l.Forward(x, false)
+			y := l.ForwardT(x, false)
 			assert.Equal(t, gotch.BFloat16, y.DType())
 			nntest.RequireClose(t, want, nntest.Values(y), 0.03)
 		})
@@ -325,7 +325,7 @@ func TestLinearLoRAGradients(t *testing.T) {
 	require.NoError(t, l.AddLoRA(nn.LoRAConfig{Rank: 2, Alpha: 2}, rng))
 	setRandomAdapter(rng, l.LoRA)
 	x := nntest.F32([]int64{5, 4}, nntest.RandF32(rng, 20))
-	loss := l.Forward(x, false).MustSum(gotch.Float, true)
+	loss := l.ForwardT(x, false).MustSum(gotch.Float, true)
 	loss.MustBackward()
 	ga, gb := l.LoRA.A.MustGrad(false), l.LoRA.B.MustGrad(false)
 	assert.Equal(t, []int64{2, 4}, ga.MustSize())

@@ -37,10 +37,10 @@ func (f frozen) model() *mlp {
 
 // forward maps x [N, d] to [N, 1].
 func (m *mlp) forward(x *ts.Tensor) *ts.Tensor {
-	h := m.In.Forward(x, false).MustRelu(true)
-	z := m.Mid.Forward(h, true).MustRelu(true)
+	h := m.In.ForwardT(x, false).MustRelu(true)
+	z := m.Mid.ForwardT(h, true).MustRelu(true)
 	h.MustDrop()
-	y := m.Out.Forward(z, false)
+	y := m.Out.ForwardT(z, false)
 	z.MustDrop()
 	return y
 }

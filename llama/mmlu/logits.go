@@ -123,7 +123,7 @@ func mmluBatchLogits(lm *nnllama.ForCausalLM, rows [][]int, choices [4]int, padL
 	cols := ts.MustOfSlice([]int64{int64(choices[0]), int64(choices[1]), int64(choices[2]), int64(choices[3])}).MustTo(dev, true)
 	var picked *ts.Tensor // [B, 4]
 	if head := lm.LMHead; head != nil && head.Adapter() != nil && !head.Merged() {
-		y := head.Forward(pooled, false)
+		y := head.ForwardT(pooled, false)
 		picked = y.MustIndexSelect(1, cols, true)
 	} else {
 		// only the four choice rows of the output layer: the same dot products as the full vocabulary's logits

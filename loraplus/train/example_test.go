@@ -35,7 +35,7 @@ func (r *regression) Backward(b train.Batch) (train.Loss, error) {
 	it := ts.MustOfSlice(idx)
 	x, y := r.x.MustIndexSelect(0, it, false), r.y.MustIndexSelect(0, it, false)
 	it.MustDrop()
-	loss := r.Proj.Forward(x, true).MustMseLoss(y, ts.ReductionMean, true)
+	loss := r.Proj.ForwardT(x, true).MustMseLoss(y, ts.ReductionMean, true)
 	x.MustDrop()
 	y.MustDrop()
 	v := loss.Float64Values()[0]

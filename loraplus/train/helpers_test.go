@@ -60,7 +60,7 @@ func (k *toyTask) mse(idx []int, train bool) *ts.Tensor {
 		defer x.MustDrop()
 		defer y.MustDrop()
 	}
-	pred := k.m.Proj.Forward(x, train)
+	pred := k.m.Proj.ForwardT(x, train)
 	loss := pred.MustMseLoss(y, ts.ReductionMean, true)
 	return loss
 }

@@ -123,7 +123,7 @@ func (m *ForSequenceClassification) Logits(ids, mask *ts.Tensor, train bool) *ts
 	h := m.Transformer.ForwardAt(ids, mask, last, train)
 	last.MustDrop()
 	pooled := h.MustSelect(1, 0, true) // [B, n_embd]
-	logits := m.Score.Forward(pooled, train)
+	logits := m.Score.ForwardT(pooled, train)
 	pooled.MustDrop()
 	if logits.DType() != gotch.Float {
 		logits = logits.MustTotype(gotch.Float, true)

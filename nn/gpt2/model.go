@@ -148,10 +148,10 @@ func (b *Block) forward(h, bias, pos *ts.Tensor, c Config, act nn.Activation, sc
 	}
 	h1 := a.MustAdd(res, true)
 	x = b.Ln2.Forward(h1)
-	f := b.MLP.CFc.Forward(x, train)
+	f := b.MLP.CFc.ForwardT(x, train)
 	x.MustDrop()
 	f = act(f)
-	y := b.MLP.CProj.Forward(f, train)
+	y := b.MLP.CProj.ForwardT(f, train)
 	f.MustDrop()
 	y = nn.Dropout(y, c.ResidPdrop, train)
 	out := y.MustAdd(h1, true)
@@ -162,7 +162,7 @@ func (b *Block) forward(h, bias, pos *ts.Tensor, c Config, act nn.Activation, sc
 // forward maps x [B, T, E] to the projected attention output [B, T, E] (after resid dropout); with pos [B] set,
 // only those positions query: [B, 1, E].
 func (a *Attention) forward(x, bias, pos *ts.Tensor, c Config, scale float64, train bool) *ts.Tensor {
-	qkv := a.CAttn.Forward(x, train)
+	qkv := a.CAttn.ForwardT(x, train)
 	parts := qkv.MustSplit(c.NEmbd, 2, true)
 	if pos != nil {
 		q := nn.RowsAt(parts[0], pos)
@@ -175,7 +175,7 @@ func (a *Attention) forward(x, bias, pos *ts.Tensor, c Config, scale float64, tr
 	k := nn.SplitHeads(parts[1], c.NHead, true)
 	v := nn.SplitHeads(parts[2], c.NHead, true)
 	o := nn.MergeHeads(nn.Attend(q, k, v, bias, scale, c.AttnPdrop, train), true)
-	y := a.CProj.Forward(o, train)
+	y := a.CProj.ForwardT(o, train)
 	o.MustDrop()
 	return nn.Dropout(y, c.ResidPdrop, train)
 }

@@ -214,7 +214,7 @@ func (m *ForSequenceClassification) LossAndBackward(ids, mask *ts.Tensor, lossFn
 		if pooled.DType() != gotch.Float {
 			pooled = pooled.MustTotype(gotch.Float, true)
 		}
-		y := m.Score.Forward(pooled, o.Train)
+		y := m.Score.ForwardT(pooled, o.Train)
 		pooled.MustDrop()
 		loss := lossFn(y)
 		y.MustDrop()

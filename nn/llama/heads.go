@@ -40,7 +40,7 @@ func (m *ForCausalLM) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
 func (m *ForCausalLM) head(h *ts.Tensor, train bool) *ts.Tensor {
 	var y *ts.Tensor
 	if m.LMHead != nil {
-		y = m.LMHead.Forward(h, train)
+		y = m.LMHead.ForwardT(h, train)
 	} else {
 		y = ts.MustLinear(h, m.Model.EmbedTokens.Weight, ts.None)
 	}
@@ -82,7 +82,7 @@ func (m *ForSequenceClassification) Logits(ids, mask *ts.Tensor, train bool) *ts
 	if pooled.DType() != gotch.Float {
 		pooled = pooled.MustTotype(gotch.Float, true)
 	}
-	out := m.Score.Forward(pooled, train)
+	out := m.Score.ForwardT(pooled, train)
 	pooled.MustDrop()
 	return out
 }

@@ -272,11 +272,11 @@ func (l *DecoderLayer) forward(x, cos, sin, attnMask, pos *ts.Tensor, train bool
 
 // Forward maps x [B, T, hidden] to [B, T, hidden].
 func (p *MLP) Forward(x *ts.Tensor, train bool) *ts.Tensor {
-	g := p.GateProj.Forward(x, train).MustSilu(true)
-	u := p.UpProj.Forward(x, train)
+	g := p.GateProj.ForwardT(x, train).MustSilu(true)
+	u := p.UpProj.ForwardT(x, train)
 	gu := g.MustMul(u, true)
 	u.MustDrop()
-	out := p.DownProj.Forward(gu, train)
+	out := p.DownProj.ForwardT(gu, train)
 	gu.MustDrop()
 	return out
 }
@@ -292,7 +292,7 @@ func (a *Attention) forward(x, cos, sin, attnMask, pos *ts.Tensor, train bool) *
 	B := x.MustSize()[0]
 	heads := func(l *nn.Linear, in *ts.Tensor, n int64) *ts.Tensor {
 		t := in.MustSize()[1]
-		return l.Forward(in, train).MustView([]int64{B, t, n, a.headDim}, true).MustTranspose(1, 2, true)
+		return l.ForwardT(in, train).MustView([]int64{B, t, n, a.headDim}, true).MustTranspose(1, 2, true)
 	}
 	xq, cosq, sinq, maskq := x, cos, sin, attnMask
 	if pos != nil {
@@ -324,7 +324,7 @@ func (a *Attention) forward(x, cos, sin, attnMask, pos *ts.Tensor, train bool) *
 	k.MustDrop()
 	v.MustDrop()
 	o = o.MustTranspose(1, 2, true).MustReshape([]int64{B, -1, a.heads * a.headDim}, true)
-	out := a.OProj.Forward(o, train)
+	out := a.OProj.ForwardT(o, train)
 	o.MustDrop()
 	return out
 }

@@ -137,10 +137,10 @@ func (m *ForSequenceClassification) Logits(ids, mask *ts.Tensor, train bool) *ts
 	p := m.Roberta.Config.HeadDropout()
 	h := m.Roberta.ForwardFirst(ids, mask, train) // [B, 1, hidden]: the <s> token the head reads
 	x := nn.Dropout(h.MustSelect(1, 0, true), p, train)
-	y := m.Classifier.Dense.Forward(x, train).MustTanh(true)
+	y := m.Classifier.Dense.ForwardT(x, train).MustTanh(true)
 	x.MustDrop()
 	y = nn.Dropout(y, p, train)
-	logits := m.Classifier.OutProj.Forward(y, train)
+	logits := m.Classifier.OutProj.ForwardT(y, train)
 	y.MustDrop()
 	if logits.DType() != gotch.Float {
 		logits = logits.MustTotype(gotch.Float, true)

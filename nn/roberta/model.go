@@ -165,13 +165,13 @@ func (l *Layer) forward(h, bias *ts.Tensor, c Config, act nn.Activation, scale f
 		hq = h.MustNarrow(1, 0, 1, false)
 		defer hq.MustDrop()
 	}
-	q := nn.SplitHeads(sa.Query.Forward(hq, train), c.NumAttentionHeads, true)
-	k := nn.SplitHeads(sa.Key.Forward(h, train), c.NumAttentionHeads, true)
-	v := nn.SplitHeads(sa.Value.Forward(h, train), c.NumAttentionHeads, true)
+	q := nn.SplitHeads(sa.Query.ForwardT(hq, train), c.NumAttentionHeads, true)
+	k := nn.SplitHeads(sa.Key.ForwardT(h, train), c.NumAttentionHeads, true)
+	v := nn.SplitHeads(sa.Value.ForwardT(h, train), c.NumAttentionHeads, true)
 	ctx := nn.MergeHeads(nn.Attend(q, k, v, bias, scale, c.AttentionProbsDropoutProb, train), true)
 	a := l.Attention.Output.forward(ctx, hq, c, train)
 	ctx.MustDrop()
-	i := act(l.Intermediate.Dense.Forward(a, train))
+	i := act(l.Intermediate.Dense.ForwardT(a, train))
 	out := l.Output.forward(i, a, c, train)
 	i.MustDrop()
 	a.MustDrop()
@@ -180,7 +180,7 @@ func (l *Layer) forward(h, bias *ts.Tensor, c Config, act nn.Activation, scale f
 
 // forward returns LayerNorm(dropout(dense(x)) + residual); it keeps x and residual.
 func (d *DenseNorm) forward(x, residual *ts.Tensor, c Config, train bool) *ts.Tensor {
-	y := nn.Dropout(d.Dense.Forward(x, train), c.HiddenDropoutProb, train)
+	y := nn.Dropout(d.Dense.ForwardT(x, train), c.HiddenDropoutProb, train)
 	y = y.MustAdd(residual, true)
 	out := d.LayerNorm.Forward(y)
 	y.MustDrop()

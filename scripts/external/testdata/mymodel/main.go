@@ -44,11 +44,13 @@ func main() {
 	oc := loraplus.DefaultOptimConfig(2e-3) // lr_A = 2e-3, lr_B = 16 · lr_A
 	opt, err := lm.NewAdamW(oc)
 	check(err)
-	forward := func(x *ts.Tensor) *ts.Tensor {
-		h := fc1.Forward(x, true).MustRelu(true)
-		defer h.MustDrop()
-		return fc2.Forward(h, true)
-	}
+	// The project's forward pass is gotch's own nn.SequentialT: the adopted layers are gotch modules
+	// (ts.Module, ts.ModuleT), so the sequential runs their adapters.
+	seq := gnn.SeqT()
+	seq.Add(fc1)
+	seq.AddFnT(gnn.NewFuncT(func(x *ts.Tensor, _ bool) *ts.Tensor { return x.MustRelu(false) }))
+	seq.Add(fc2)
+	forward := func(x *ts.Tensor) *ts.Tensor { return seq.ForwardT(x, true) }
 
 	x := ts.MustRandn([]int64{256, 16}, gotch.Float, gotch.CPU)
 	y := x.MustSum(gotch.Float, false).MustSin(true).MustExpand([]int64{256, 1}, false, true)
