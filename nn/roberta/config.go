@@ -39,16 +39,7 @@ func DefaultConfig() Config {
 }
 
 // ReadConfig reads dir/config.json over the defaults and validates it.
-func ReadConfig(dir string) (Config, error) {
-	c := DefaultConfig()
-	if err := weights.ReadHFConfig(dir, &c); err != nil {
-		return c, err
-	}
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("%s/%s: %w", dir, weights.ConfigFile, err)
-	}
-	return c, nil
-}
+func ReadConfig(dir string) (Config, error) { return weights.ReadConfig(dir, DefaultConfig()) }
 
 // PadID returns pad_token_id, which is also the padding_idx of the embeddings (1 when unset).
 func (c Config) PadID() int64 {

@@ -54,6 +54,18 @@ func ReadHFConfig(dir string, v any) error {
 	return nil
 }
 
+// ReadConfig reads dir/config.json over c (an architecture's defaults, e.g. gpt2.DefaultConfig()) with
+// ReadHFConfig and validates the result; a validation error names the file.
+func ReadConfig[C interface{ Validate() error }](dir string, c C) (C, error) {
+	if err := ReadHFConfig(dir, &c); err != nil {
+		return c, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("%s/%s: %w", dir, ConfigFile, err)
+	}
+	return c, nil
+}
+
 // Dir is the checkpoint of a Hugging Face model directory seen as one Source: model.safetensors, shards
 // listed in model.safetensors.index.json, pytorch_model.bin, or shards listed in pytorch_model.bin.index.json
 // (the first of these that exists, transformers' order). Files are opened when one of their tensors is first asked for. Close it

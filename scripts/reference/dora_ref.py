@@ -46,15 +46,7 @@ def dora_config(job):
 
 
 def peft_model(job, weights):
-    pm = get_peft_model(base_model(job, weights), dora_config(job))
-    with torch.no_grad():
-        for name, p in pm.named_parameters():
-            if "lora_" in name:
-                p.copy_(weights[short(name)])
-    for name, p in pm.named_parameters():
-        if short(name) in job.get("extras", []):
-            p.requires_grad_(True)
-    return pm
+    return lora_ref.peft_model(job, weights, dora_config(job))
 
 
 def official_optimizer(pm, job):

@@ -64,8 +64,9 @@ def short(name):
     return name.removeprefix("base_model.model.").replace(".default", "")
 
 
-def peft_model(job, weights):
-    pm = get_peft_model(base_model(job, weights), lora_config(job))
+def peft_model(job, weights, config=None):
+    """The toy model with a PEFT adapter (config, lora_config(job) by default) holding the given weights."""
+    pm = get_peft_model(base_model(job, weights), config or lora_config(job))
     with torch.no_grad():
         for name, p in pm.named_parameters():
             if "lora_" in name:
