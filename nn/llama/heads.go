@@ -35,6 +35,33 @@ func (m *ForCausalLM) Logits(ids, mask *ts.Tensor, train bool) *ts.Tensor {
 	return m.head(m.Model.Forward(ids, mask, train), train)
 }
 
+// LogitsCached is Logits for ids [B, T] that continue the sequences held in c (see Model.ForwardCached): it adds
+// their keys and values to c and returns their next-token logits [B, T, vocab] in fp32, without gradients.
+func (m *ForCausalLM) LogitsCached(ids *ts.Tensor, c *Cache) (*ts.Tensor, error) {
+	return m.cached(ids, c, false)
+}
+
+// NextLogits continues the sequences held in c with ids [B, T] as LogitsCached does, but returns only the logits
+// of the last position, [B, vocab] in fp32: the distribution of each sequence's next token. The head runs on that
+// position alone.
+func (m *ForCausalLM) NextLogits(ids *ts.Tensor, c *Cache) (*ts.Tensor, error) {
+	return m.cached(ids, c, true)
+}
+
+// cached runs a cached step; with last only the last position goes through the head.
+func (m *ForCausalLM) cached(ids *ts.Tensor, c *Cache, last bool) (*ts.Tensor, error) {
+	h, err := m.Model.ForwardCached(ids, c)
+	if err != nil {
+		return nil, err
+	}
+	if last {
+		h = h.MustSelect(1, h.MustSize()[1]-1, true)
+	}
+	var y *ts.Tensor
+	nn.NoGrad(func() { y = m.head(h, false) })
+	return y, nil
+}
+
 // head maps final hidden states h [..., hidden] to fp32 logits [..., vocab] through lm_head (or the tied
 // embedding table), dropping h.
 func (m *ForCausalLM) head(h *ts.Tensor, train bool) *ts.Tensor {

@@ -171,7 +171,21 @@ func (m *Model) CheckInputs(ids, mask *ts.Tensor) error {
 // final normed hidden states [B, T, hidden] in the model's dtype. Positions run 0…T-1 whatever the padding, as in
 // transformers' forward without position_ids. train enables attention and adapter dropout.
 func (m *Model) Forward(ids, mask *ts.Tensor, train bool) *ts.Tensor {
-	return m.forward(ids, mask, nil, train)
+	return m.forward(ids, mask, nil, nil, train)
+}
+
+// ForwardCached continues the sequences held in c with ids [B, T] (int64) at positions c.Len()…c.Len()+T−1 (an
+// empty cache starts them at 0), adds their keys and values to c and returns their final normed hidden states
+// [B, T, hidden], equal to those of Forward on the whole sequences. It runs without gradients or dropout
+// (inference: generation and scoring). The sequences of a batch have equal lengths: there is no padding mask.
+// The ids must be in the vocabulary (CheckInputs).
+func (m *Model) ForwardCached(ids *ts.Tensor, c *Cache) (*ts.Tensor, error) {
+	if err := c.check(m, ids); err != nil {
+		return nil, err
+	}
+	var h *ts.Tensor
+	nn.NoGrad(func() { h = m.forward(ids, nil, nil, c, false) })
+	return h, nil
 }
 
 // ForwardAt returns the final normed hidden state at one position of each sequence, pos [B] (int64): [B, 1,
@@ -182,11 +196,12 @@ func (m *Model) ForwardAt(ids, mask, pos *ts.Tensor, train bool) *ts.Tensor {
 		pos = pos.MustTo(m.device, false)
 		defer pos.MustDrop()
 	}
-	return m.forward(ids, mask, pos, train)
+	return m.forward(ids, mask, pos, nil, train)
 }
 
-// forward runs the stack; with pos set the last layer computes only the positions pos [B].
-func (m *Model) forward(ids, mask, pos *ts.Tensor, train bool) *ts.Tensor {
+// forward runs the stack; with pos set the last layer computes only the positions pos [B]; with c set the ids
+// continue the cached sequences (mask and pos are nil then).
+func (m *Model) forward(ids, mask, pos *ts.Tensor, c *Cache, train bool) *ts.Tensor {
 	s := ids.MustSize()
 	B, T := s[0], s[1]
 	if ids.MustDevice().CInt() != m.device.CInt() {
@@ -197,20 +212,39 @@ func (m *Model) forward(ids, mask, pos *ts.Tensor, train bool) *ts.Tensor {
 	if h.DType() != m.dtype {
 		h = h.MustTotype(m.dtype, true)
 	}
-	cos, sin := m.Rotary.CosSin(T, m.dtype, m.device)
-	attnMask := m.attentionMask(mask, B, T)
+	var past int64
+	if c != nil {
+		past = c.n
+	}
+	cos, sin := m.Rotary.CosSin(past+T, m.dtype, m.device)
+	if past > 0 {
+		cos = cos.MustNarrow(0, past, T, true)
+		sin = sin.MustNarrow(0, past, T, true)
+	}
+	var attnMask *ts.Tensor
+	if c == nil {
+		attnMask = m.attentionMask(mask, B, T)
+	} else if T > 1 {
+		attnMask = m.causalMask(past, T) // a single new token attends to every cached one: no mask
+	}
 	for i, l := range m.Layers {
 		var at *ts.Tensor
 		if i == len(m.Layers)-1 {
 			at = pos
 		}
-		next := l.forward(h, cos, sin, attnMask, at, train)
+		next := l.forward(h, cos, sin, attnMask, at, layerCache{c, i}, train)
 		h.MustDrop()
 		h = next
 	}
+	if c != nil {
+		c.n += T
+		c.b = B
+	}
 	cos.MustDrop()
 	sin.MustDrop()
-	attnMask.MustDrop()
+	if attnMask != nil {
+		attnMask.MustDrop()
+	}
 	out := m.Norm.Forward(h)
 	h.MustDrop()
 	return out
@@ -220,11 +254,7 @@ func (m *Model) forward(ids, mask, pos *ts.Tensor, train bool) *ts.Tensor {
 // boolean [1, 1, T, T] causal mask (true = may attend), else the additive [B, 1, T, T] mask transformers builds
 // (0 where a query may attend, finfo.min elsewhere, so that fully masked rows of left padding stay finite).
 func (m *Model) attentionMask(mask *ts.Tensor, B, T int64) *ts.Tensor {
-	pos := ts.MustArange(ts.IntScalar(T), gotch.Int64, m.device)
-	qi := pos.MustView([]int64{T, 1}, false)
-	kj := pos.MustView([]int64{1, T}, true)
-	causal := kj.MustLeTensor(qi, true).MustView([]int64{1, 1, T, T}, true) // key ≤ query
-	qi.MustDrop()
+	causal := m.causalMask(0, T)
 	if mask == nil {
 		return causal
 	}
@@ -244,16 +274,33 @@ func (m *Model) attentionMask(mask *ts.Tensor, B, T int64) *ts.Tensor {
 	return out
 }
 
+// causalMask returns the boolean [1, 1, T, past+T] mask of T queries at positions past…past+T−1 over the keys
+// at 0…past+T−1: true where the key is not after the query.
+func (m *Model) causalMask(past, T int64) *ts.Tensor {
+	qi := ts.MustArangeStartStep(ts.IntScalar(past), ts.IntScalar(past+T), ts.IntScalar(1), gotch.Int64, m.device).
+		MustView([]int64{T, 1}, true)
+	kj := ts.MustArange(ts.IntScalar(past+T), gotch.Int64, m.device).MustView([]int64{1, past + T}, true)
+	causal := kj.MustLeTensor(qi, true).MustView([]int64{1, 1, T, past + T}, true) // key ≤ query
+	qi.MustDrop()
+	return causal
+}
+
+// layerCache is one layer's share of a Cache; c is nil without one.
+type layerCache struct {
+	c *Cache
+	i int
+}
+
 // Forward runs the block on x [B, T, hidden].
 func (l *DecoderLayer) Forward(x, cos, sin, attnMask *ts.Tensor, train bool) *ts.Tensor {
-	return l.forward(x, cos, sin, attnMask, nil, train)
+	return l.forward(x, cos, sin, attnMask, nil, layerCache{}, train)
 }
 
 // forward runs the block on x [B, T, hidden]; with pos [B] set only those positions' outputs are computed,
-// [B, 1, hidden].
-func (l *DecoderLayer) forward(x, cos, sin, attnMask, pos *ts.Tensor, train bool) *ts.Tensor {
+// [B, 1, hidden]; with kv set the keys and values of x join the cache and the queries attend to all of them.
+func (l *DecoderLayer) forward(x, cos, sin, attnMask, pos *ts.Tensor, kv layerCache, train bool) *ts.Tensor {
 	n := l.InputLayernorm.Forward(x)
-	a := l.SelfAttn.forward(n, cos, sin, attnMask, pos, train)
+	a := l.SelfAttn.forward(n, cos, sin, attnMask, pos, kv, train)
 	n.MustDrop()
 	res := x
 	if pos != nil {
@@ -284,11 +331,13 @@ func (p *MLP) Forward(x *ts.Tensor, train bool) *ts.Tensor {
 // Forward attends over x [B, T, hidden] with rotary tables cos, sin [T, D] and an attention mask broadcastable to
 // [B, heads, T, T]: boolean (true = may attend) or additive in the model's dtype.
 func (a *Attention) Forward(x, cos, sin, attnMask *ts.Tensor, train bool) *ts.Tensor {
-	return a.forward(x, cos, sin, attnMask, nil, train)
+	return a.forward(x, cos, sin, attnMask, nil, layerCache{}, train)
 }
 
-// forward is Forward; with pos [B] set only those positions query, and the output is [B, 1, hidden].
-func (a *Attention) forward(x, cos, sin, attnMask, pos *ts.Tensor, train bool) *ts.Tensor {
+// forward is Forward; with pos [B] set only those positions query, and the output is [B, 1, hidden]; with kv set
+// the new keys and values join the cache and the queries attend to every cached position (the rotary tables are
+// those of the new positions, attnMask nil or [1, 1, T, past+T]).
+func (a *Attention) forward(x, cos, sin, attnMask, pos *ts.Tensor, kv layerCache, train bool) *ts.Tensor {
 	B := x.MustSize()[0]
 	heads := func(l *nn.Linear, in *ts.Tensor, n int64) *ts.Tensor {
 		t := in.MustSize()[1]
@@ -313,6 +362,12 @@ func (a *Attention) forward(x, cos, sin, attnMask, pos *ts.Tensor, train bool) *
 	k := ApplyRotary(k0, cos, sin)
 	q0.MustDrop()
 	k0.MustDrop()
+	if kv.c != nil {
+		nk, nv := kv.c.store(kv.i, k, v)
+		k.MustDrop()
+		v.MustDrop()
+		k, v = nk, nv
+	}
 	p := 0.0
 	if train {
 		p = a.dropout
