@@ -3,12 +3,15 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/loraplus-go/loraplus/loraplus/train"
 )
@@ -39,6 +42,36 @@ func Main[O any](name string, args []string, stderr io.Writer, parse func([]stri
 	switch {
 	case errors.Is(err, train.ErrInterrupted):
 		fmt.Fprintln(stderr, Message(name, err))
+		return ExitInterrupted
+	case err != nil:
+		fmt.Fprintln(stderr, Message(name, err))
+		return ExitError
+	}
+	return ExitOK
+}
+
+// MainContext runs the command name as Main does, for commands with nothing to save on an interrupt: SIGINT or
+// SIGTERM cancels the context that do gets, and an error do returns after that gives ExitInterrupted. A second
+// signal ends the process as Go's default handling does.
+func MainContext[O any](name string, args []string, stderr io.Writer, parse func([]string) (O, error), do func(context.Context, O) error) int {
+	o, err := parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, Message(name, err))
+		return ExitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // the next signal takes Go's default action
+	}()
+	err = do(ctx, o)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		fmt.Fprintln(stderr, Message(name, fmt.Errorf("interrupted: %w", err)))
 		return ExitInterrupted
 	case err != nil:
 		fmt.Fprintln(stderr, Message(name, err))

@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -56,5 +60,45 @@ func TestMessage(t *testing.T) {
 		{"llama: mmlu: another package's prefix stays", "mmlu: llama: mmlu: another package's prefix stays"},
 	} {
 		assert.Equal(t, tc.want, Message("mmlu", errors.New(tc.err)), tc.err)
+	}
+}
+
+// TestMainContextExitStatuses checks MainContext's statuses, and that SIGINT cancels the context the command runs
+// with and makes its error an interruption.
+func TestMainContextExitStatuses(t *testing.T) {
+	cases := []struct {
+		name     string
+		parseErr error
+		run      func(ctx context.Context) error
+		want     int
+		stderr   string
+	}{
+		{"ok", nil, func(context.Context) error { return nil }, ExitOK, ""},
+		{"help", flag.ErrHelp, nil, ExitOK, ""},
+		{"bad flags", errors.New("-chat: want auto"), nil, ExitUsage, "cmd: -chat: want auto\n"},
+		{"failure", nil, func(context.Context) error { return errors.New("model.gguf: truncated") }, ExitError, "cmd: model.gguf: truncated\n"},
+		{"interrupted", nil, func(ctx context.Context) error {
+			if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Second):
+				return errors.New("SIGINT did not cancel the context")
+			}
+		}, ExitInterrupted, "cmd: interrupted: context canceled\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr strings.Builder
+			parse := func(args []string) (string, error) { return strings.Join(args, " "), tc.parseErr }
+			got := MainContext("cmd", []string{"-x"}, &stderr, parse, func(ctx context.Context, o string) error {
+				assert.Equal(t, "-x", o)
+				return tc.run(ctx)
+			})
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.stderr, stderr.String())
+		})
 	}
 }
