@@ -282,4 +282,3 @@ func (s *streamer) write(text string) error {
 	s.printed = text
 	return err
 }
-
