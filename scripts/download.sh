@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Downloads what the finetunes need but no package registry ships, for machines with internet access:
+# Downloads the data and models the finetunes need, for machines with internet access:
 #   scripts/download.sh glue DIR          GLUE MNLI, QQP, SST-2 and QNLI in the official layout: DIR/{MNLI,QQP,SST-2,QNLI}
 #   scripts/download.sh model NAME DIR    a Hugging Face model directory (config, safetensors weights, tokenizer
 #                                         files), e.g. gpt2, roberta-base, huggyllama/llama-7b (sharded)
@@ -88,7 +88,7 @@ glue) glue "${2:?usage: download.sh glue DIR}" ;;
 model) model "${2:?usage: download.sh model NAME DIR}" "${3:?usage: download.sh model NAME DIR}" ;;
 conll2010) conll2010 "${2:?usage: download.sh conll2010 DIR}" ;;
 *)
-	sed -n '2,11p' "$0" >&2
+	sed -n '2,10p' "$0" >&2
 	exit 2
 	;;
 esac
