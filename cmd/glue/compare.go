@@ -1,89 +1,248 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
+	"math"
 	"path/filepath"
+	"strings"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/cmd/internal/plot"
 	"github.com/loraplus-go/loraplus/loraplus/train"
-	"github.com/loraplus-go/loraplus/nn/weights"
 )
 
-// compareRun is one arm of -compare, written to compare.json.
+// compareRun is one run of an arm of -compare: one seed.
 type compareRun struct {
-	Name    string        `json:"name"`
-	Ratio   float64       `json:"ratio"`
+	Seed    uint64        `json:"seed"`
 	Out     string        `json:"out"`
 	Result  *train.Result `json:"result"`
 	Steps   []int         `json:"steps"`
 	Metrics []float64     `json:"metric"`
 }
 
-// runCompare trains LoRA (ratio 1) and LoRA+ (-ratio) with the same lr_A and everything else equal, into
-// OUT/compare/ratio-R/, and draws OUT/compare/compare.png: the task's main dev metric (Task.BestKey, e.g.
-// eval_accuracy) over steps for both (the paper's Figure 7). With -resume latest each run continues from its
-// newest checkpoint (cellResume).
+// compareArm is one method of -compare, LoRA or LoRA+, over its seeds.
+type compareArm struct {
+	Name  string       `json:"name"`
+	LRA   float64      `json:"lr_A"`
+	LRB   float64      `json:"lr_B"`
+	Ratio float64      `json:"ratio"`
+	Runs  []compareRun `json:"runs"`
+	// Steps are the evaluation steps every run has; Mean and Std the metric's mean and sample standard deviation
+	// over the runs there (Std 0 with one run).
+	Steps []int     `json:"steps"`
+	Mean  []float64 `json:"mean"`
+	Std   []float64 `json:"std"`
+}
+
+// final returns the arm's mean and standard deviation at its last evaluation.
+func (a *compareArm) final() (float64, float64) {
+	if len(a.Mean) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return a.Mean[len(a.Mean)-1], a.Std[len(a.Std)-1]
+}
+
+// compareResult is written to compare.json.
+type compareResult struct {
+	Task   string       `json:"task"`
+	Metric string       `json:"metric"`
+	Seeds  []uint64     `json:"seeds"`
+	Arms   []compareArm `json:"arms"` // LoRA, then LoRA+
+	// Difference is LoRA+'s final mean minus LoRA's, and StdErr its standard error sqrt(s₁²/n₁ + s₂²/n₂) (0 with
+	// one seed).
+	Difference float64 `json:"difference"`
+	StdErr     float64 `json:"std_err"`
+	// Target is LoRA's final mean; ReachStep the first evaluation step at which LoRA+'s mean reaches it (-1:
+	// never), and SpeedUp LoRA's last step over ReachStep (the paper's Figure 7 reading).
+	Target    float64 `json:"target"`
+	ReachStep int     `json:"reach_step"`
+	SpeedUp   float64 `json:"speed_up"`
+}
+
+// runCompare trains LoRA (ratio 1, at -lora-lr or lr_A) and LoRA+ (lr_A, -ratio), everything else equal, once per
+// seed (-seeds, else -seed), into OUT/compare/ratio-R/ (OUT/compare/ratio-R/seed-S with -seeds), writes
+// compare.json and prints the final means ± standard deviations, their difference with its standard error, and the
+// step at which LoRA+ reaches LoRA's final mean. OUT/compare/compare.png draws the task's main dev metric (Task.BestKey,
+// e.g. eval_accuracy) over steps for both, as the mean over seeds with a ±1 standard deviation band, and LoRA's
+// final mean dashed (the paper's Figure 7). With -resume latest each run continues from its newest checkpoint
+// (cellResume), and finished runs are only read.
 func runCompare(s *session, st *cli.Stopper) error {
 	dir := filepath.Join(s.o.out, "compare")
 	metric := s.o.task.BestKey()
-	var runs []compareRun
-	for _, ratio := range []float64{1, s.o.ratio} {
-		name := "LoRA (ratio 1)"
-		if ratio != 1 {
-			name = fmt.Sprintf("LoRA+ (ratio %g)", ratio)
-		}
-		out := filepath.Join(dir, fmt.Sprintf("ratio-%g", ratio))
-		resume, err := cellResume(out, s.o.resume)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(s.stdout, "compare: %s\n", name)
-		res, err := s.train(st, s.lr, ratio, out, resume, ratio != 1)
-		if err != nil {
-			return err
-		}
-		hist, err := train.ReadHistory(filepath.Join(out, train.HistoryFile))
-		if err != nil {
-			return err
-		}
-		r := compareRun{Name: name, Ratio: ratio, Out: out, Result: res}
-		for _, h := range hist {
-			if v, ok := s.o.task.Lookup(h.Metrics, metric); ok {
-				r.Steps, r.Metrics = append(r.Steps, h.Step), append(r.Metrics, v)
-			}
-		}
-		runs = append(runs, r)
+	seeds := s.o.seeds
+	if seeds == nil {
+		seeds = []uint64{s.o.seed}
 	}
-	if err := train.WriteJSON(filepath.Join(dir, "compare.json"), runs); err != nil {
+	loraLR := s.o.loraLR
+	if loraLR == 0 {
+		loraLR = s.lr
+	}
+	res := compareResult{Task: s.o.task.Name, Metric: metric, Seeds: seeds, Arms: []compareArm{
+		{Name: "LoRA", LRA: loraLR, LRB: loraLR, Ratio: 1},
+		{Name: fmt.Sprintf("LoRA+ (ratio %g)", s.o.ratio), LRA: s.lr, LRB: s.lr * s.o.ratio, Ratio: s.o.ratio},
+	}}
+	first := true
+	for i := range res.Arms {
+		arm := &res.Arms[i]
+		for _, seed := range seeds {
+			out := filepath.Join(dir, fmt.Sprintf("ratio-%g", arm.Ratio))
+			if s.o.seeds != nil {
+				out = filepath.Join(out, fmt.Sprintf("seed-%d", seed))
+			}
+			resume, err := cellResume(out, s.o.resume)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.stdout, "compare: %s, lr_A %g, lr_B %g, seed %d\n", arm.Name, arm.LRA, arm.LRB, seed)
+			s.seed = seed
+			r, err := s.train(st, arm.LRA, arm.Ratio, out, resume, first)
+			s.seed = s.o.seed
+			first = false
+			if err != nil {
+				return err
+			}
+			hist, err := train.ReadHistory(filepath.Join(out, train.HistoryFile))
+			if err != nil {
+				return err
+			}
+			run := compareRun{Seed: seed, Out: out, Result: r}
+			for _, h := range hist {
+				if v, ok := s.o.task.Lookup(h.Metrics, metric); ok {
+					run.Steps, run.Metrics = append(run.Steps, h.Step), append(run.Metrics, v)
+				}
+			}
+			arm.Runs = append(arm.Runs, run)
+		}
+		arm.summarize()
+	}
+	res.compare()
+	if err := train.WriteJSON(filepath.Join(dir, "compare.json"), res); err != nil {
 		return err
 	}
-	c := &plot.LineChart{Title: fmt.Sprintf("%s: %s, η_A %g", s.o.task.Name, metric, s.lr), XLabel: "step", YLabel: metric}
-	for _, r := range runs {
-		xs := make([]float64, len(r.Steps))
-		for i, v := range r.Steps {
-			xs[i] = float64(v)
-		}
-		c.Series = append(c.Series, plot.Series{Name: r.Name, X: xs, Y: r.Metrics})
-	}
+	res.print(s)
 	path := filepath.Join(dir, "compare.png")
-	if err := c.WritePNG(path); err != nil {
+	if err := res.chart().WritePNG(path); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.stdout, "wrote %s\n", path)
 	return nil
 }
 
-// writeJSON writes v as indented JSON, atomically.
-func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
+// summarize fills Steps, Mean and Std from the runs: the steps at which every run was evaluated.
+func (a *compareArm) summarize() {
+	a.Steps, a.Mean, a.Std = nil, nil, nil
+	if len(a.Runs) == 0 {
+		return
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+	for i, step := range a.Runs[0].Steps {
+		vals := []float64{a.Runs[0].Metrics[i]}
+		for _, r := range a.Runs[1:] {
+			j := indexOf(r.Steps, step)
+			if j < 0 {
+				vals = nil
+				break
+			}
+			vals = append(vals, r.Metrics[j])
+		}
+		if vals == nil {
+			continue
+		}
+		m, sd := meanStd(vals)
+		a.Steps, a.Mean, a.Std = append(a.Steps, step), append(a.Mean, m), append(a.Std, sd)
 	}
-	return weights.WriteFileAtomic(path, append(data, '\n'))
+}
+
+func indexOf(v []int, x int) int {
+	for i, y := range v {
+		if y == x {
+			return i
+		}
+	}
+	return -1
+}
+
+// meanStd returns the mean and the sample standard deviation (n − 1; 0 for one value).
+func meanStd(v []float64) (float64, float64) {
+	var sum float64
+	for _, x := range v {
+		sum += x
+	}
+	m := sum / float64(len(v))
+	if len(v) < 2 {
+		return m, 0
+	}
+	var ss float64
+	for _, x := range v {
+		ss += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(ss / float64(len(v)-1))
+}
+
+// compare fills the difference, its standard error and the speed-up.
+func (r *compareResult) compare() {
+	lora, plus := &r.Arms[0], &r.Arms[1]
+	m0, s0 := lora.final()
+	m1, s1 := plus.final()
+	r.Difference = m1 - m0
+	r.StdErr = math.Sqrt(s0*s0/float64(len(lora.Runs)) + s1*s1/float64(len(plus.Runs)))
+	r.Target, r.ReachStep, r.SpeedUp = m0, -1, 0
+	for i, step := range plus.Steps {
+		if plus.Mean[i] >= m0 {
+			r.ReachStep = step
+			if step > 0 && len(lora.Steps) > 0 {
+				r.SpeedUp = float64(lora.Steps[len(lora.Steps)-1]) / float64(step)
+			}
+			break
+		}
+	}
+}
+
+// print writes the comparison table.
+func (r *compareResult) print(s *session) {
+	w := s.stdout
+	lastStep := 0
+	if a := r.Arms[0]; len(a.Steps) > 0 {
+		lastStep = a.Steps[len(a.Steps)-1]
+	}
+	fmt.Fprintf(w, "\n%s at step %d, %d seed(s) %v:\n", r.Metric, lastStep, len(r.Seeds), r.Seeds)
+	fmt.Fprintf(w, "%-20s %10s %10s %8s %8s  %s\n", "method", "lr_A", "lr_B", "mean", "std", "runs")
+	for _, a := range r.Arms {
+		m, sd := a.final()
+		var runs []string
+		for _, run := range a.Runs {
+			if n := len(run.Metrics); n > 0 {
+				runs = append(runs, fmt.Sprintf("%.4f", run.Metrics[n-1]))
+			}
+		}
+		fmt.Fprintf(w, "%-20s %10.3g %10.3g %8.4f %8.4f  %s\n", a.Name, a.LRA, a.LRB, m, sd, strings.Join(runs, " "))
+	}
+	fmt.Fprintf(w, "difference LoRA+ − LoRA: %+.4f ± %.4f (standard error)\n", r.Difference, r.StdErr)
+	if r.ReachStep >= 0 {
+		fmt.Fprintf(w, "LoRA+ reaches LoRA's final mean %.4f at step %d (LoRA: step %d; speed-up %.2fx)\n", r.Target, r.ReachStep, lastStep, r.SpeedUp)
+	} else {
+		fmt.Fprintf(w, "LoRA+ does not reach LoRA's final mean %.4f within %d steps\n", r.Target, lastStep)
+	}
+}
+
+// chart draws the mean curves with ±1 standard deviation bands and LoRA's final mean.
+func (r *compareResult) chart() *plot.LineChart {
+	title := fmt.Sprintf("%s: %s", r.Task, r.Metric)
+	if len(r.Seeds) > 1 {
+		title += fmt.Sprintf(", mean ± std over %d seeds", len(r.Seeds))
+	}
+	c := &plot.LineChart{Title: title, XLabel: "step", YLabel: r.Metric}
+	for _, a := range r.Arms {
+		sr := plot.Series{Name: fmt.Sprintf("%s, η_A %g, η_B %g", a.Name, a.LRA, a.LRB)}
+		for i, step := range a.Steps {
+			sr.X, sr.Y = append(sr.X, float64(step)), append(sr.Y, a.Mean[i])
+			if len(r.Seeds) > 1 {
+				sr.Lo, sr.Hi = append(sr.Lo, a.Mean[i]-a.Std[i]), append(sr.Hi, a.Mean[i]+a.Std[i])
+			}
+		}
+		c.Series = append(c.Series, sr)
+	}
+	if !math.IsNaN(r.Target) {
+		c.HLines = []plot.HLine{{Y: r.Target, Name: "LoRA's final mean"}}
+	}
+	return c
 }

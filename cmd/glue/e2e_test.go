@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -187,12 +188,57 @@ func TestEndToEnd(t *testing.T) {
 
 		require.Equal(t, cli.ExitOK, run(quick(model, tok, data, out, "-max-steps", "2", "-compare"), &stdout, &stderr), stderr.String())
 		assert.FileExists(t, filepath.Join(out, "compare", "compare.png"))
-		js, err = os.ReadFile(filepath.Join(out, "compare", "compare.json"))
-		require.NoError(t, err)
-		var runs []compareRun
-		require.NoError(t, json.Unmarshal(js, &runs))
-		require.Len(t, runs, 2)
-		assert.Equal(t, []float64{1, 16}, []float64{runs[0].Ratio, runs[1].Ratio})
-		assert.Equal(t, []int{2}, runs[1].Steps)
+		cmp := readCompare(t, out)
+		require.Len(t, cmp.Arms, 2)
+		assert.Equal(t, []float64{1, 16}, []float64{cmp.Arms[0].Ratio, cmp.Arms[1].Ratio})
+		assert.Equal(t, cmp.Arms[0].LRA, cmp.Arms[1].LRA, "without -lora-lr both arms share lr_A")
+		assert.Equal(t, []int{2}, cmp.Arms[1].Runs[0].Steps)
+		assert.Equal(t, filepath.Join(out, "compare", "ratio-16"), cmp.Arms[1].Runs[0].Out, "one seed keeps the single-run layout")
 	})
+
+	t.Run("compare with seeds and LoRA's own lr", func(t *testing.T) {
+		out := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		args := quick(model, tok, data, out, "-max-steps", "2", "-eval-every", "1", "-compare", "-seeds", "3,5", "-lora-lr", "2e-3", "-lr", "1e-4")
+		require.Equal(t, cli.ExitOK, run(args, &stdout, &stderr), stderr.String())
+		cmp := readCompare(t, out)
+		assert.Equal(t, []uint64{3, 5}, cmp.Seeds)
+		lora, plus := cmp.Arms[0], cmp.Arms[1]
+		assert.Equal(t, [3]float64{2e-3, 2e-3, 1}, [3]float64{lora.LRA, lora.LRB, lora.Ratio})
+		assert.InDeltaSlice(t, []float64{1e-4, 1.6e-3}, []float64{plus.LRA, plus.LRB}, 1e-12)
+		for _, a := range cmp.Arms {
+			require.Len(t, a.Runs, 2)
+			assert.Equal(t, []int{1, 2}, a.Steps)
+			for i, seed := range []uint64{3, 5} {
+				assert.Equal(t, seed, a.Runs[i].Seed)
+				assert.Equal(t, filepath.Join(out, "compare", fmt.Sprintf("ratio-%g", a.Ratio), fmt.Sprintf("seed-%d", seed)), a.Runs[i].Out)
+				assert.FileExists(t, filepath.Join(a.Runs[i].Out, train.MetricsFile))
+			}
+			m, sd := meanStd([]float64{a.Runs[0].Metrics[1], a.Runs[1].Metrics[1]})
+			assert.InDelta(t, m, a.Mean[1], 1e-12)
+			assert.InDelta(t, sd, a.Std[1], 1e-12)
+		}
+		assert.InDelta(t, plus.Mean[1]-lora.Mean[1], cmp.Difference, 1e-12)
+		assert.Contains(t, stdout.String(), "difference LoRA+ − LoRA:")
+		assert.Contains(t, stdout.String(), "seed 5")
+
+		stdout.Reset()
+		require.Equal(t, cli.ExitOK, run(append(args, "-resume", "latest"), &stdout, &stderr), stderr.String())
+		again := readCompare(t, out)
+		for i, a := range cmp.Arms {
+			assert.Equal(t, [3]any{a.Steps, a.Mean, a.Std}, [3]any{again.Arms[i].Steps, again.Arms[i].Mean, again.Arms[i].Std},
+				"-resume latest reads the finished runs back")
+		}
+		assert.Equal(t, 4, strings.Count(stdout.String(), "resumed at step 2 "), "finished runs are only read back")
+	})
+}
+
+// readCompare reads OUT/compare/compare.json.
+func readCompare(t *testing.T, out string) compareResult {
+	t.Helper()
+	js, err := os.ReadFile(filepath.Join(out, "compare", "compare.json"))
+	require.NoError(t, err)
+	var cmp compareResult
+	require.NoError(t, json.Unmarshal(js, &cmp))
+	return cmp
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,6 +67,8 @@ type options struct {
 	sweepA, sweepB []float64 // -sweep: lr_A and lr_B values
 	sweepGrid      bool      // -sweep-grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)
 	compare        bool
+	seeds          []uint64 // -seeds: -compare trains each arm once per seed
+	loraLR         float64  // -lora-lr: the LoRA arm's learning rate in -compare (0: -lr)
 
 	targetRegex string  // -target-regex: PEFT's string target_modules, a full-match regex of module paths
 	rslora      bool    // -rslora: scale alpha/sqrt(r) (PEFT's use_rslora)
@@ -148,6 +151,11 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	fs.StringVar(&sweep, "sweep", "", "train every cell of an (lr_A, lr_B) grid, \"lrA1,lrA2,...:lrB1,lrB2,...\", and draw the heatmap of the main dev metric (e.g. eval_accuracy)")
 	fs.BoolVar(&o.sweepGrid, "sweep-grid", false, "sweep the default grid: lr_A = lr·2^k (k = -2..2), lr_B = lr·2^k (k = -2..6)")
 	fs.BoolVar(&o.compare, "compare", false, "train ratio 1 (LoRA) and -ratio (LoRA+) and draw the main dev metric over steps")
+	var seeds string
+	fs.StringVar(&seeds, "seeds", "", "with -compare, train each arm once per seed of this comma-separated list and report the mean "+
+		"± standard deviation, the difference with its standard error, and the steps LoRA+ needs to reach LoRA's final mean")
+	fs.Float64Var(&o.loraLR, "lora-lr", 0, "with -compare, the LoRA arm's learning rate (lr_A = lr_B), e.g. its own best from a -sweep "+
+		"(0: -lr, the same lr_A as LoRA+)")
 	fs.StringVar(&o.targetRegex, "target-regex", "", "adapt every module whose full path matches this regex (PEFT's string "+
 		"target_modules; with -targets, modules matching either are adapted)")
 	fs.BoolVar(&o.rslora, "rslora", false, "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r (PEFT's use_rslora)")
@@ -244,6 +252,17 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	if o.compare && sweeping {
 		return nil, fmt.Errorf("-compare and -sweep exclude each other")
 	}
+	if seeds != "" {
+		if o.seeds, err = parseSeeds(seeds); err != nil {
+			return nil, fmt.Errorf("-seeds: %w", err)
+		}
+	}
+	if (o.seeds != nil || o.loraLR != 0) && !o.compare {
+		return nil, fmt.Errorf("-seeds and -lora-lr are settings of -compare: add -compare")
+	}
+	if o.loraLR < 0 || math.IsNaN(o.loraLR) || math.IsInf(o.loraLR, 0) {
+		return nil, fmt.Errorf("-lora-lr must be > 0, got %v", o.loraLR)
+	}
 	if o.compare && o.ratio == 1 {
 		return nil, fmt.Errorf("-compare runs ratio 1 against -ratio: set -ratio to another value than 1")
 	}
@@ -339,6 +358,22 @@ func parseSweep(s string) ([]float64, []float64, error) {
 		}
 	}
 	return out[0], out[1], nil
+}
+
+// parseSeeds reads a comma-separated list of distinct seeds ≥ 0.
+func parseSeeds(s string) ([]uint64, error) {
+	var out []uint64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad seed %q in %q: want integers >= 0", f, s)
+		}
+		if slices.Contains(out, v) {
+			return nil, fmt.Errorf("seed %d twice in %q", v, s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // splitList reads a comma-separated list of names; "" is an empty list.

@@ -17,7 +17,8 @@
 //
 // -sweep "lrA1,...:lrB1,..." (or -sweep-grid) trains every (lr_A, lr_B) cell and draws the heatmap of the
 // main dev metric (the paper's Figures 3-4); -compare trains ratio 1 against -ratio and draws it over steps
-// (Figure 7).
+// (Figure 7), at LoRA's own learning rate with -lora-lr and over several seeds with -seeds (mean ± standard
+// deviation, the difference with its standard error, and the step at which LoRA+ reaches LoRA's final mean).
 package main
 
 import (

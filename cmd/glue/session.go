@@ -23,6 +23,7 @@ type session struct {
 	data    glue.TrainData
 	dev     gotch.Device
 	lr      float64 // lr_A: -lr or the model type's default
+	seed    uint64  // the seed of the next run: -seed, or one of -seeds
 	targets []string
 	stdout  io.Writer
 	stderr  io.Writer
@@ -43,7 +44,7 @@ func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{o: o, kind: kind, dev: dev, lr: o.lr, targets: o.targets, stdout: stdout, stderr: stderr}
+	s := &session{o: o, kind: kind, dev: dev, lr: o.lr, seed: o.seed, targets: o.targets, stdout: stdout, stderr: stderr}
 	if s.lr == 0 {
 		s.lr = kind.lr
 	}
@@ -91,7 +92,7 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 	if c.FrozenHead == nil {
 		c.FrozenHead = s.kind.frozenHead
 	}
-	c.LoRA.Rank, c.LoRA.Alpha, c.LoRA.Dropout, c.LoRA.Init, c.LoRA.Seed = o.rank, o.alpha, o.dropout, o.init, o.seed
+	c.LoRA.Rank, c.LoRA.Alpha, c.LoRA.Dropout, c.LoRA.Init, c.LoRA.Seed = o.rank, o.alpha, o.dropout, o.init, s.seed
 	c.Optim.Ratio, c.Optim.LREmbedding = ratio, o.lrEmb
 	c.Optim.Beta1, c.Optim.Beta2, c.Optim.Eps, c.Optim.WeightDecay = o.beta1, o.beta2, o.eps, o.wd
 	c.LoRA.TargetRegex, c.LoRA.RSLoRA, c.LoRA.DoRA, c.Optim.LRMagnitude = o.targetRegex, o.rslora, o.dora, o.lrMag
@@ -107,7 +108,7 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 		c.Warmup = hfconfig.WarmupSteps(0, o.warmupRatio, total)
 	}
 	c.LogEvery = o.logEvery
-	c.Seed, c.Out, c.Resume, c.Device, c.BaseModel, c.Log = o.seed, out, resume, s.dev, o.modelDir, s.stderr
+	c.Seed, c.Out, c.Resume, c.Device, c.BaseModel, c.Log = s.seed, out, resume, s.dev, o.modelDir, s.stderr
 	return c
 }
 

@@ -2,10 +2,12 @@ package plot
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
@@ -16,6 +18,15 @@ type Series struct {
 	Name string
 	// X and Y hold the coordinates; they must have equal lengths.
 	X, Y []float64
+	// Lo and Hi, when set (both, as long as X), bound a band drawn in the series' colour, translucent, under
+	// the curve: the spread of the runs whose mean Y is (mean ± standard deviation over seeds).
+	Lo, Hi []float64
+}
+
+// HLine is a horizontal reference line across a LineChart, dashed, named in the legend.
+type HLine struct {
+	Y    float64
+	Name string
 }
 
 // LineChart draws curves over a shared x axis, such as accuracy or loss
@@ -27,6 +38,8 @@ type LineChart struct {
 	Title, XLabel, YLabel string
 	// Series holds the curves, drawn in order (later on top).
 	Series []Series
+	// HLines are horizontal reference lines (a target value), drawn dashed in dark grey.
+	HLines []HLine
 	// LogX and LogY put the axes on a log10 scale; the finite values on
 	// such an axis must then be positive.
 	LogX, LogY bool
@@ -65,6 +78,14 @@ func (c *LineChart) validate() error {
 	for si, s := range c.Series {
 		if len(s.X) != len(s.Y) {
 			return fmt.Errorf("%s: series %d (%q): len(X)=%d but len(Y)=%d", n, si, s.Name, len(s.X), len(s.Y))
+		}
+		if (s.Lo != nil || s.Hi != nil) && (len(s.Lo) != len(s.X) || len(s.Hi) != len(s.X)) {
+			return fmt.Errorf("%s: series %d (%q): a band needs Lo and Hi as long as X (%d), got %d and %d", n, si, s.Name, len(s.X), len(s.Lo), len(s.Hi))
+		}
+		for i := range s.Lo {
+			if finite(s.Lo[i]) && finite(s.Hi[i]) && s.Lo[i] > s.Hi[i] {
+				return fmt.Errorf("%s: series %d (%q): band Lo[%d]=%g above Hi[%d]=%g", n, si, s.Name, i, s.Lo[i], i, s.Hi[i])
+			}
 		}
 		for i := range s.X {
 			if c.LogX && finite(s.X[i]) && s.X[i] <= 0 {
@@ -116,6 +137,32 @@ func segments(s Series) []plotter.XYs {
 	return out
 }
 
+// bandPolygons returns the outlines of s's band, one per run of points where X, Lo and Hi are finite.
+func bandPolygons(s Series) []plotter.XYs {
+	var out []plotter.XYs
+	var lo, hi plotter.XYs
+	flush := func() {
+		if len(lo) > 1 {
+			poly := append(plotter.XYs{}, lo...)
+			for i := len(hi) - 1; i >= 0; i-- {
+				poly = append(poly, hi[i])
+			}
+			out = append(out, poly)
+		}
+		lo, hi = nil, nil
+	}
+	for i := range s.X {
+		if finite(s.X[i]) && finite(s.Lo[i]) && finite(s.Hi[i]) {
+			lo = append(lo, plotter.XY{X: s.X[i], Y: s.Lo[i]})
+			hi = append(hi, plotter.XY{X: s.X[i], Y: s.Hi[i]})
+			continue
+		}
+		flush()
+	}
+	flush()
+	return out
+}
+
 // markerShapes are the point markers of the series, in order.
 var markerShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{},
 	draw.PlusGlyph{}, draw.CrossGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}}
@@ -139,6 +186,44 @@ func (c *LineChart) Draw(dc draw.Canvas) error {
 		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	}
 	var all plotter.XYs
+	for si, s := range c.Series { // bands first, under every curve
+		if s.Lo == nil {
+			continue
+		}
+		col := seriesColors[si%len(seriesColors)]
+		for _, band := range bandPolygons(s) {
+			poly, err := plotter.NewPolygon(band)
+			if err != nil {
+				return fmt.Errorf("%s: series %d (%q) band: %w", c.name(), si, s.Name, err)
+			}
+			poly.Color = color.NRGBA{col.R, col.G, col.B, 0x38} // not premultiplied: the series colour, faint
+			poly.LineStyle = draw.LineStyle{Color: color.Transparent, Width: 0}
+			p.Add(poly)
+			all = append(all, band...)
+		}
+	}
+	for _, h := range c.HLines {
+		if !finite(h.Y) {
+			return fmt.Errorf("%s: reference line %q at %v", c.name(), h.Name, h.Y)
+		}
+		xmin, xmax := math.Inf(1), math.Inf(-1)
+		for _, s := range c.Series {
+			for i := range s.X {
+				if finite(s.X[i]) {
+					xmin, xmax = math.Min(xmin, s.X[i]), math.Max(xmax, s.X[i])
+				}
+			}
+		}
+		l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: h.Y}, {X: xmax, Y: h.Y}})
+		if err != nil {
+			return fmt.Errorf("%s: reference line %q: %w", c.name(), h.Name, err)
+		}
+		l.LineStyle = draw.LineStyle{Color: color.RGBA{0x40, 0x40, 0x40, 0xFF}, Width: px(1.5), Dashes: []vg.Length{px(6), px(4)}}
+		p.Add(l)
+		if h.Name != "" {
+			p.Legend.Add(h.Name, l)
+		}
+	}
 	for si, s := range c.Series {
 		col := seriesColors[si%len(seriesColors)]
 		line := draw.LineStyle{Color: col, Width: px(2.2)}
