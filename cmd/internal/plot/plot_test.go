@@ -82,7 +82,9 @@ func TestLineChartValidate(t *testing.T) {
 		}, ""},
 		{"band length", func(c *LineChart) { c.Series[0].Lo, c.Series[0].Hi = []float64{0.4}, []float64{0.6, 0.7, 0.8} },
 			"a band needs Lo and Hi as long as X (3), got 1 and 3"},
-		{"band upside down", func(c *LineChart) { c.Series[1].Lo, c.Series[1].Hi = []float64{0.4, 0.9, 0.7}, []float64{0.6, 0.7, 0.8} },
+		{"band upside down", func(c *LineChart) {
+			c.Series[1].Lo, c.Series[1].Hi = []float64{0.4, 0.9, 0.7}, []float64{0.6, 0.7, 0.8}
+		},
 			"band Lo[1]=0.9 above Hi[1]=0.7"},
 		{"reference line NaN", func(c *LineChart) { c.HLines = []HLine{{Y: math.NaN(), Name: "x"}} }, `reference line "x"`},
 	} {
