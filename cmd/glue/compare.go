@@ -94,9 +94,9 @@ func runCompare(s *session, st *cli.Stopper) error {
 				return err
 			}
 			fmt.Fprintf(s.stdout, "compare: %s, lr_A %g, lr_B %g, seed %d\n", arm.Name, arm.LRA, arm.LRB, seed)
-			s.seed = seed
+			s.seed = &seed
 			r, err := s.train(st, arm.LRA, arm.Ratio, out, resume, first)
-			s.seed = s.o.seed
+			s.seed = nil
 			first = false
 			if err != nil {
 				return err

@@ -214,6 +214,7 @@ func TestEndToEnd(t *testing.T) {
 				assert.Equal(t, filepath.Join(out, "compare", fmt.Sprintf("ratio-%g", a.Ratio), fmt.Sprintf("seed-%d", seed)), a.Runs[i].Out)
 				assert.FileExists(t, filepath.Join(a.Runs[i].Out, train.MetricsFile))
 			}
+			assert.NotEqual(t, a.Runs[0].Result.TrainLoss, a.Runs[1].Result.TrainLoss, "each seed trains its own run")
 			m, sd := meanStd([]float64{a.Runs[0].Metrics[1], a.Runs[1].Metrics[1]})
 			assert.InDelta(t, m, a.Mean[1], 1e-12)
 			assert.InDelta(t, sd, a.Std[1], 1e-12)

@@ -23,7 +23,7 @@ type session struct {
 	data    glue.TrainData
 	dev     gotch.Device
 	lr      float64 // lr_A: -lr or the model type's default
-	seed    uint64  // the seed of the next run: -seed, or one of -seeds
+	seed    *uint64 // the seed of the run in progress when -seeds sets it; nil: -seed
 	targets []string
 	stdout  io.Writer
 	stderr  io.Writer
@@ -44,7 +44,7 @@ func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{o: o, kind: kind, dev: dev, lr: o.lr, seed: o.seed, targets: o.targets, stdout: stdout, stderr: stderr}
+	s := &session{o: o, kind: kind, dev: dev, lr: o.lr, targets: o.targets, stdout: stdout, stderr: stderr}
 	if s.lr == 0 {
 		s.lr = kind.lr
 	}
@@ -87,12 +87,16 @@ func checkMaxLen(o *options, k modelKind) error {
 // config builds the runner's settings from the flags for one run.
 func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfig {
 	o := s.o
+	seed := o.seed
+	if s.seed != nil {
+		seed = *s.seed
+	}
 	c := glue.DefaultTrainConfig(o.task, lrA, s.targets...)
 	c.FrozenHead = o.frozen
 	if c.FrozenHead == nil {
 		c.FrozenHead = s.kind.frozenHead
 	}
-	c.LoRA.Rank, c.LoRA.Alpha, c.LoRA.Dropout, c.LoRA.Init, c.LoRA.Seed = o.rank, o.alpha, o.dropout, o.init, s.seed
+	c.LoRA.Rank, c.LoRA.Alpha, c.LoRA.Dropout, c.LoRA.Init, c.LoRA.Seed = o.rank, o.alpha, o.dropout, o.init, seed
 	c.Optim.Ratio, c.Optim.LREmbedding = ratio, o.lrEmb
 	c.Optim.Beta1, c.Optim.Beta2, c.Optim.Eps, c.Optim.WeightDecay = o.beta1, o.beta2, o.eps, o.wd
 	c.LoRA.TargetRegex, c.LoRA.RSLoRA, c.LoRA.DoRA, c.Optim.LRMagnitude = o.targetRegex, o.rslora, o.dora, o.lrMag
@@ -108,7 +112,7 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 		c.Warmup = hfconfig.WarmupSteps(0, o.warmupRatio, total)
 	}
 	c.LogEvery = o.logEvery
-	c.Seed, c.Out, c.Resume, c.Device, c.BaseModel, c.Log = s.seed, out, resume, s.dev, o.modelDir, s.stderr
+	c.Seed, c.Out, c.Resume, c.Device, c.BaseModel, c.Log = seed, out, resume, s.dev, o.modelDir, s.stderr
 	return c
 }
 
