@@ -31,3 +31,17 @@ func DeviceName(d gotch.Device) string {
 	}
 	return fmt.Sprintf("cuda:%d", d.Value)
 }
+
+// ParseDType resolves a -dtype flag, the dtype of a model's frozen base weights: float32 (float, fp32), bfloat16
+// (bf16) or float16 (half, fp16).
+func ParseDType(name string) (gotch.DType, error) {
+	switch name {
+	case "float32", "float", "fp32":
+		return gotch.Float, nil
+	case "bfloat16", "bf16":
+		return gotch.BFloat16, nil
+	case "float16", "half", "fp16":
+		return gotch.Half, nil
+	}
+	return gotch.Float, fmt.Errorf("-dtype: want float32, bfloat16 or float16, got %q", name)
+}

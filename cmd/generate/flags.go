@@ -16,6 +16,7 @@ import (
 
 	"github.com/loraplus-go/loraplus/cmd/internal/modelpath"
 	"github.com/loraplus-go/loraplus/llama/generate"
+	"github.com/loraplus-go/loraplus/nn"
 )
 
 // options are the parsed command line.
@@ -110,15 +111,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		}
 		return nil, errors.New(msg)
 	}
-	switch dtype {
-	case "float32", "float", "fp32":
-		o.dtype = gotch.Float
-	case "bfloat16", "bf16":
-		o.dtype = gotch.BFloat16
-	case "float16", "half", "fp16":
-		o.dtype = gotch.Half
-	default:
-		return nil, fmt.Errorf("-dtype: want float32, bfloat16 or float16, got %q", dtype)
+	var err error
+	if o.dtype, err = nn.ParseDType(dtype); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

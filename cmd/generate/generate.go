@@ -75,7 +75,7 @@ func generateAll(ctx context.Context, o *options, stdin io.Reader, stdout, stder
 		o.model, time.Since(t0).Seconds(), nn.DeviceName(dev), s.tmpl != nil, decoding, s.gen.Stop)
 
 	var prompts []string
-	next := func() (string, bool, error) { return "", false, nil }
+	var next func() (string, bool, error)
 	switch {
 	case o.prompt != "":
 		prompts = []string{o.prompt}
@@ -96,29 +96,15 @@ func generateAll(ctx context.Context, o *options, stdin io.Reader, stdout, stder
 			return "", false, sc.Err()
 		}
 	}
-	if len(prompts) > 0 {
-		i := 0
-		next = func() (string, bool, error) {
-			if i == len(prompts) {
-				return "", false, nil
-			}
-			i++
-			return prompts[i-1], true, nil
-		}
+	if next == nil {
+		next = listed(prompts)
 	}
 	if o.compareBase {
 		s.header, s.label = true, "[base] "
 		if err := s.answerAll(ctx, next); err != nil {
 			return err
 		}
-		i := 0
-		next = func() (string, bool, error) {
-			if i == len(prompts) {
-				return "", false, nil
-			}
-			i++
-			return prompts[i-1], true, nil
-		}
+		next = listed(prompts)
 		s.label = "[adapter " + filepath.Base(filepath.Clean(o.adapter)) + "] "
 	}
 	if o.adapter != "" {
@@ -227,6 +213,18 @@ func stopTokens(o *options, tok tokenizer.Tokenizer) ([]int, error) {
 	ids = append(ids, more...)
 	slices.Sort(ids)
 	return slices.Compact(ids), nil
+}
+
+// listed yields the prompts in order.
+func listed(prompts []string) func() (string, bool, error) {
+	i := 0
+	return func() (string, bool, error) {
+		if i == len(prompts) {
+			return "", false, nil
+		}
+		i++
+		return prompts[i-1], true, nil
+	}
 }
 
 // readLines returns the non-empty lines of r.

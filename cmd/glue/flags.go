@@ -234,8 +234,8 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 			o.epochs = 10
 		}
 	}
-	if _, ok := dtypes[o.dtype]; !ok {
-		return nil, fmt.Errorf("-dtype: want float32, bfloat16 or float16, got %q", o.dtype)
+	if _, err := nn.ParseDType(o.dtype); err != nil {
+		return nil, err
 	}
 	if o.device != "auto" && o.device != "cpu" && o.device != "cuda" {
 		return nil, fmt.Errorf("-device: want cpu, cuda or auto, got %q", o.device)

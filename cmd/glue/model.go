@@ -109,13 +109,14 @@ type loaded struct {
 // loadModel loads the classifier of o.modelDir with a head for the task's labels and its tokenizer. The pad id
 // of the tokenizer is given to the model, which finds each sequence's last token by it (GPT-2).
 func loadModel(o *options, dev gotch.Device, tok glue.Tokenizer, k modelKind) (nn.SequenceClassifier, error) {
-	lo := nn.ClassifierOptions{NumLabels: o.task.NumLabels(), DType: dtypes[o.dtype], Device: dev, Seed: o.seed}
+	dtype, err := nn.ParseDType(o.dtype)
+	if err != nil {
+		return nil, err
+	}
+	lo := nn.ClassifierOptions{NumLabels: o.task.NumLabels(), DType: dtype, Device: dev, Seed: o.seed}
 	if k.padToModel {
 		pad := int64(tok.PadID)
 		lo.PadTokenID = &pad
 	}
 	return k.load(o.modelDir, lo)
 }
-
-// dtypes maps -dtype values to the dtype the frozen base weights are loaded in.
-var dtypes = map[string]gotch.DType{"float32": gotch.Float, "bfloat16": gotch.BFloat16, "float16": gotch.Half}

@@ -120,8 +120,6 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 		return nil, fmt.Errorf("-threads and -limit must be >= 0")
 	case o.device != "auto" && o.device != "cpu" && o.device != "cuda":
 		return nil, fmt.Errorf("-device: want cpu, cuda or auto, got %q", o.device)
-	case o.dtype != "float32" && o.dtype != "bfloat16" && o.dtype != "float16":
-		return nil, fmt.Errorf("-dtype: want float32, bfloat16 or float16, got %q", o.dtype)
 	}
 	switch badRows {
 	case "stop":

@@ -21,8 +21,6 @@ import (
 	nnllama "github.com/loraplus-go/loraplus/nn/llama"
 	"github.com/loraplus-go/loraplus/nn/tokenizer"
 
-	"github.com/sugarme/gotch"
-
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/cmd/internal/hfconfig"
 	"github.com/loraplus-go/loraplus/llama/instruct"
@@ -72,7 +70,10 @@ func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Res
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "data %s: %s", o.dataFile, rep)
-	dtype := map[string]gotch.DType{"float32": gotch.Float, "bfloat16": gotch.BFloat16, "float16": gotch.Half}[o.dtype]
+	dtype, err := nn.ParseDType(o.dtype)
+	if err != nil {
+		return nil, err
+	}
 	model, err := nnllama.Load(o.model, nnllama.Options{DType: dtype, Device: dev})
 	if err != nil {
 		return nil, err

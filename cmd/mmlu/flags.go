@@ -10,6 +10,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/loraplus-go/loraplus/llama/mmlu"
+	"github.com/loraplus-go/loraplus/nn"
 )
 
 // options are the parsed command line.
@@ -88,15 +89,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-out must name a file")
 	}
 	o.padLeft = pad == "left"
-	switch dtype {
-	case "float32", "float", "fp32":
-		o.dtype = gotch.Float
-	case "bfloat16", "bf16":
-		o.dtype = gotch.BFloat16
-	case "float16", "half", "fp16":
-		o.dtype = gotch.Half
-	default:
-		return nil, fmt.Errorf("-dtype: want float32, bfloat16 or float16, got %q", dtype)
+	var err error
+	if o.dtype, err = nn.ParseDType(dtype); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
