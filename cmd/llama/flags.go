@@ -166,6 +166,9 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	case !(o.warmupRatio >= 0 && o.warmupRatio <= 1):
 		return nil, fmt.Errorf("-warmup-ratio must be in [0, 1], got %v", o.warmupRatio)
 	}
+	if _, err := nn.ParseDType(o.dtype); err != nil {
+		return nil, err
+	}
 	if _, err := loraplus.ParseSchedule(c.Schedule, c.Warmup, 1); err != nil {
 		return nil, fmt.Errorf("-schedule: %w", err)
 	}
