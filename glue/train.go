@@ -75,6 +75,9 @@ func NewTrainer(model nn.SequenceClassifier, cfg TrainConfig, data TrainData) (*
 		return nil, fmt.Errorf("glue: train: frozen head tensor %s is not in the model's head (%s)",
 			strings.Join(unknown, ", "), strings.Join(heads, ", "))
 	}
+	if _, ok := model.(nn.Checkpointer); cfg.GradCheckpoint && !ok {
+		return nil, fmt.Errorf("glue: train: gradient checkpointing: the %T classifier does not support it (Llama models do)", model)
+	}
 	c := &classify{cfg: cfg, model: model, data: data}
 	sc := cfg.Config
 	sc.Name, sc.TaskType, sc.BestMetric = cfg.Task.Name, "SEQ_CLS", c.bestKey()
@@ -114,35 +117,57 @@ func (c *classify) bestKey() string {
 
 // Backward runs the forward pass of the examples b.Indices with dropout, the mean cross-entropy of their
 // logits (for a regression task the mean squared error of the output [B, 1] against the scores, as Hugging
-// Face's MSELoss on the squeezed logits), and the backward pass of b.Scale times it. Its tokens are those of the
-// attention mask.
+// Face's MSELoss on the squeezed logits), and the backward pass of b.Scale times it, checkpointed with
+// TrainConfig.GradCheckpoint. Its tokens are those of the attention mask.
 func (c *classify) Backward(b train.Batch) (train.Loss, error) {
 	batch, err := c.makeBatch(c.data.Train, b.Indices)
 	if err != nil {
 		return train.Loss{}, err
 	}
-	logits, labels, err := c.logits(batch, true)
+	ids, mask, labels, err := c.inputs(batch)
 	if err != nil {
 		return train.Loss{}, err
 	}
-	var loss *ts.Tensor
-	if c.cfg.Task.Regression {
-		loss = logits.MustSqueezeDim(-1, false).MustMseLoss(labels, int64(ts.ReductionMean), true)
-	} else {
-		loss = logits.MustCrossEntropyLoss(labels, ts.None, ts.ReductionMean, -100, 0, false)
-	}
-	logits.MustDrop()
-	labels.MustDrop()
-	v := loss.Float64Values()[0]
-	if b.Scale != 1 {
-		loss = loss.MustMulScalar(ts.FloatScalar(b.Scale), true)
-	}
-	loss.MustBackward()
-	loss.MustDrop()
+	defer func() {
+		ids.MustDrop()
+		mask.MustDrop()
+		labels.MustDrop()
+	}()
 	tokens := 0
 	for _, m := range batch.Mask {
 		tokens += int(m)
 	}
+	lossOf := func(logits *ts.Tensor) *ts.Tensor {
+		if c.cfg.Task.Regression {
+			return logits.MustSqueezeDim(-1, false).MustMseLoss(labels, int64(ts.ReductionMean), true)
+		}
+		return logits.MustCrossEntropyLoss(labels, ts.None, ts.ReductionMean, -100, 0, false)
+	}
+	scale := func(loss *ts.Tensor) *ts.Tensor {
+		if b.Scale == 1 {
+			return loss
+		}
+		return loss.MustMulScalar(ts.FloatScalar(b.Scale), true)
+	}
+	if c.cfg.GradCheckpoint {
+		var v float64
+		_, err := c.model.(nn.Checkpointer).CheckpointBackward(ids, mask, func(logits *ts.Tensor) *ts.Tensor {
+			loss := lossOf(logits)
+			v = loss.Float64Values()[0]
+			return scale(loss)
+		}, func(layer int) error { return nn.ManualSeed(nn.MixSeed(b.Seed, layer)) })
+		return train.Loss{Value: v, Tokens: tokens}, err
+	}
+	logits, err := c.logits(ids, mask, true)
+	if err != nil {
+		return train.Loss{}, err
+	}
+	loss := lossOf(logits)
+	logits.MustDrop()
+	v := loss.Float64Values()[0]
+	loss = scale(loss)
+	loss.MustBackward()
+	loss.MustDrop()
 	return train.Loss{Value: v, Tokens: tokens}, nil
 }
 
@@ -194,11 +219,17 @@ func (c *classify) predict(data []Encoded) (p predictions, err error) {
 			if b, err = c.makeBatch(data, idx); err != nil {
 				return
 			}
-			var logits, lab *ts.Tensor
-			if logits, lab, err = c.logits(b, false); err != nil {
+			var ids, mask, lab, logits *ts.Tensor
+			if ids, mask, lab, err = c.inputs(b); err != nil {
 				return
 			}
+			logits, err = c.logits(ids, mask, false)
+			ids.MustDrop()
+			mask.MustDrop()
 			lab.MustDrop()
+			if err != nil {
+				return
+			}
 			if c.cfg.Task.Regression {
 				p.scores = append(p.scores, logits.MustView([]int64{-1}, true).Float64Values(true)...)
 				for _, v := range b.Values {
@@ -226,38 +257,40 @@ func (c *classify) makeBatch(data []Encoded, idx []int) (*Batch, error) {
 	return MakeBatch(data, idx, cols, c.data.PadID)
 }
 
-// logits moves a batch to the device, lets the model check it (nn.InputChecker) and returns its class logits
-// [B, C] and labels [B] (int64), or for a regression task its outputs [B, 1] and scores [B] (float32).
-func (c *classify) logits(b *Batch, train bool) (logits, labels *ts.Tensor, err error) {
+// inputs moves a batch to the device and lets the model check it (nn.InputChecker): ids and mask [B, T] (int64),
+// and the labels [B] (int64), or for a regression task the scores [B] (float32).
+func (c *classify) inputs(b *Batch) (ids, mask, labels *ts.Tensor, err error) {
 	dev := c.cfg.Device
-	mk := func(v []int64, shape ...int64) *ts.Tensor {
-		x := ts.MustOfSlice(v).MustView(shape, true)
+	mk := func(x *ts.Tensor) *ts.Tensor {
 		if dev != gotch.CPU {
 			x = x.MustTo(dev, true)
 		}
 		return x
 	}
 	r, cols := int64(b.Rows), int64(b.Cols)
-	ids, mask := mk(b.IDs, r, cols), mk(b.Mask, r, cols)
-	defer ids.MustDrop()
-	defer mask.MustDrop()
+	ids = mk(ts.MustOfSlice(b.IDs).MustView([]int64{r, cols}, true))
+	mask = mk(ts.MustOfSlice(b.Mask).MustView([]int64{r, cols}, true))
 	if ch, ok := c.model.(nn.InputChecker); ok {
 		if err := ch.CheckInputs(ids, mask); err != nil {
-			return nil, nil, fmt.Errorf("batch does not fit the model: %w", err)
+			ids.MustDrop()
+			mask.MustDrop()
+			return nil, nil, nil, fmt.Errorf("batch does not fit the model: %w", err)
 		}
-	}
-	logits = c.model.Logits(ids, mask, train)
-	if s := logits.MustSize(); len(s) != 2 || s[0] != r || s[1] != int64(c.cfg.Task.NumLabels()) {
-		logits.MustDrop()
-		return nil, nil, fmt.Errorf("model returned logits of shape %v, want [%d %d] (batch, %s labels)", s, r,
-			c.cfg.Task.NumLabels(), c.cfg.Task.Name)
 	}
 	if c.cfg.Task.Regression {
-		v := ts.MustOfSlice(b.Values)
-		if dev != gotch.CPU {
-			v = v.MustTo(dev, true)
-		}
-		return logits, v, nil
+		return ids, mask, mk(ts.MustOfSlice(b.Values)), nil
 	}
-	return logits, mk(b.Labels, r), nil
+	return ids, mask, mk(ts.MustOfSlice(b.Labels)), nil
+}
+
+// logits returns the model's class logits [B, C] (for a regression task its outputs [B, 1]) on ids and mask.
+func (c *classify) logits(ids, mask *ts.Tensor, train bool) (*ts.Tensor, error) {
+	logits := c.model.Logits(ids, mask, train)
+	r := ids.MustSize()[0]
+	if s := logits.MustSize(); len(s) != 2 || s[0] != r || s[1] != int64(c.cfg.Task.NumLabels()) {
+		logits.MustDrop()
+		return nil, fmt.Errorf("model returned logits of shape %v, want [%d %d] (batch, %s labels)", s, r,
+			c.cfg.Task.NumLabels(), c.cfg.Task.Name)
+	}
+	return logits, nil
 }

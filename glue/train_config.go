@@ -25,6 +25,10 @@ type TrainConfig struct {
 	// PadToLongest pads each batch to its longest example instead of MaxLen. The paper pads to MaxLen; for a
 	// model that honours the attention mask the logits are the same, and short batches run faster.
 	PadToLongest bool
+	// GradCheckpoint trains with gradient checkpointing (nn.Checkpointer: Llama classifiers): each layer's
+	// forward pass is recomputed in the backward pass, for less activation memory at about one more forward pass
+	// of compute, with the same loss and gradients.
+	GradCheckpoint bool
 
 	Device gotch.Device
 }

@@ -16,6 +16,18 @@ type SequenceClassifier interface {
 	Head() []NamedTensor
 }
 
+// Checkpointer is a model that can run a training step with gradient checkpointing: its layers run without
+// autograd keeping only their inputs, and each is recomputed during the backward pass, so activation memory grows
+// with one layer instead of all of them, for about one more forward pass of compute. The loss and gradients equal
+// those of the full graph. Llama models implement it.
+type Checkpointer interface {
+	// CheckpointBackward runs the forward pass with dropout, lossFn on the logits (it returns a scalar and must
+	// not drop them), and the backward pass, checkpointed, and returns the loss; when the loss is not finite no
+	// gradient is touched. reseed(layer) seeds libtorch's generators before each layer and again before its
+	// recomputation, so that both draw the same dropout masks.
+	CheckpointBackward(ids, mask *ts.Tensor, lossFn func(logits *ts.Tensor) *ts.Tensor, reseed func(layer int) error) (float64, error)
+}
+
 // ClassifierOptions choose how a sequence classifier is built from a Hugging Face model directory (gpt2.Load,
 // roberta.Load).
 type ClassifierOptions struct {

@@ -55,6 +55,7 @@ type options struct {
 	beta2     float64
 	eps       float64
 	gradAccum int
+	gradCkpt  bool
 	wd        float64
 	schedule  string
 	warmup    int
@@ -131,6 +132,8 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 		"nothing frozen for GPT-2 and Llama")
 	fs.IntVar(&o.batch, "batch", 32, "examples per forward and backward pass")
 	fs.IntVar(&o.gradAccum, "grad-accum", 1, "batches whose gradients add up before each optimizer step (a step sees batch × grad-accum examples)")
+	fs.BoolVar(&o.gradCkpt, "grad-checkpoint", false, "gradient checkpointing (Llama models): recompute each layer in the backward pass "+
+		"(less activation memory, about one more forward pass of compute)")
 	fs.IntVar(&o.evalBatch, "eval-batch", 0, "evaluation batch size (0: -batch)")
 	fs.IntVar(&o.maxLen, "max-len", 128, "tokens per example; longer examples are truncated")
 	fs.BoolVar(&o.padLong, "pad-longest", false, "pad each batch to its longest example instead of -max-len (faster; same logits)")

@@ -95,3 +95,33 @@ func TestLlamaEndToEnd(t *testing.T) {
 	assert.Equal(t, "constant", st.Config["schedule"])
 	assert.Equal(t, "0.9,0.999", st.Config["betas"])
 }
+
+// TestLlamaGradCheckpoint trains the tiny Llama with -grad-checkpoint (no dropout, so that both modes see the
+// same computation): its loss and accuracy are those of the run without, and a GPT-2 model refuses it.
+func TestLlamaGradCheckpoint(t *testing.T) {
+	runtime.LockOSThread()
+	model, tok := reftest.TinyLlama(t)
+	data := mnliDir(t)
+	result := func(extra ...string) train.Result {
+		out := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"-task", "mnli", "-model", model, "-tokenizer", tok, "-data", data, "-out", out,
+			"-device", "cpu", "-batch", "4", "-max-len", "64", "-pad-longest", "-limit-train", "16", "-limit-eval", "8",
+			"-max-steps", "3", "-eval-every", "0", "-save-every", "0", "-dropout", "0"}, extra...)
+		require.Equal(t, cli.ExitOK, run(args, &stdout, &stderr), stderr.String())
+		var res train.Result
+		js, err := os.ReadFile(filepath.Join(out, train.MetricsFile))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(js, &res))
+		return res
+	}
+	full, ckpt := result(), result("-grad-checkpoint")
+	assert.InDelta(t, full.TrainLoss, ckpt.TrainLoss, 1e-6*full.TrainLoss)
+	assert.Equal(t, full.Metrics, ckpt.Metrics)
+
+	gpt2Model, gpt2Tok := tinyGPT2(t)
+	var stdout, stderr bytes.Buffer
+	args := quick(gpt2Model, gpt2Tok, data, t.TempDir(), "-max-steps", "1", "-grad-checkpoint")
+	require.Equal(t, cli.ExitError, run(args, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "gradient checkpointing: the *gpt2.ForSequenceClassification classifier does not support it (Llama models do)")
+}

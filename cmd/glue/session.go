@@ -102,7 +102,7 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 	c.LoRA.TargetRegex, c.LoRA.RSLoRA, c.LoRA.DoRA, c.Optim.LRMagnitude = o.targetRegex, o.rslora, o.dora, o.lrMag
 	c.Schedule, c.Warmup = o.schedule, o.warmup
 	c.BatchSize, c.GradAccum, c.EvalBatch, c.MaxLen, c.PadToLongest = o.batch, o.gradAccum, o.evalBatch, o.maxLen, o.padLong
-	c.Epochs, c.MaxSteps, c.ClipNorm = o.epochs, o.maxSteps, o.clip
+	c.Epochs, c.MaxSteps, c.ClipNorm, c.GradCheckpoint = o.epochs, o.maxSteps, o.clip, o.gradCkpt
 	c.EvalEvery, c.SaveEvery, c.Keep = o.evalEvery, o.saveEvery, o.keep
 	if o.warmupRatio > 0 && o.warmup == 0 {
 		total := c.MaxSteps

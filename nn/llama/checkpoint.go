@@ -221,3 +221,11 @@ func (m *ForSequenceClassification) LossAndBackward(ids, mask *ts.Tensor, lossFn
 		return loss
 	}, o)
 }
+
+// CheckpointBackward is LossAndBackward with dropout and checkpointing (nn.Checkpointer), for trainers that take
+// any classifier.
+func (m *ForSequenceClassification) CheckpointBackward(ids, mask *ts.Tensor, lossFn func(logits *ts.Tensor) *ts.Tensor, reseed func(layer int) error) (float64, error) {
+	return m.LossAndBackward(ids, mask, lossFn, BackwardOptions{Train: true, Checkpoint: true, Reseed: reseed})
+}
+
+var _ nn.Checkpointer = (*ForSequenceClassification)(nil)

@@ -56,6 +56,7 @@ var keys = map[string]key{
 	"num_train_epochs":            {flag: "epochs", kind: kindInt},
 	"per_device_train_batch_size": {flag: "batch", kind: kindInt},
 	"gradient_accumulation_steps": {flag: "grad-accum", kind: kindInt},
+	"gradient_checkpointing":      {flag: "grad-checkpoint", kind: kindBool},
 	"warmup_ratio":                {flag: "warmup-ratio"},
 	"warmup_steps":                {flag: "warmup", kind: kindInt},
 	"max_grad_norm":               {flag: "clip"},
