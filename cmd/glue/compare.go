@@ -79,7 +79,7 @@ func runCompare(s *session, st *cli.Stopper) error {
 	}
 	res := compareResult{Task: s.o.task.Name, Metric: metric, Seeds: seeds, Arms: []compareArm{
 		{Name: "LoRA", LRA: loraLR, LRB: loraLR, Ratio: 1},
-		{Name: fmt.Sprintf("LoRA+ (ratio %g)", s.o.ratio), LRA: s.lr, LRB: s.lr * s.o.ratio, Ratio: s.o.ratio},
+		{Name: ratioName(s.o.ratio), LRA: s.lr, LRB: s.lr * s.o.ratio, Ratio: s.o.ratio},
 	}}
 	first := true
 	for i := range res.Arms {
@@ -126,6 +126,15 @@ func runCompare(s *session, st *cli.Stopper) error {
 	}
 	fmt.Fprintf(s.stdout, "wrote %s\n", path)
 	return nil
+}
+
+// ratioName names the arm of ratio r (≠ 1): "LoRA+ (ratio 16)" when B learns faster, else "ratio 0.0625" (a
+// sweep's best cell may lie below the diagonal, where the setting is not LoRA+).
+func ratioName(r float64) string {
+	if r > 1 {
+		return fmt.Sprintf("LoRA+ (ratio %g)", r)
+	}
+	return fmt.Sprintf("ratio %g", r)
 }
 
 // summarize fills Steps, Mean and Std from the runs: the steps at which every run was evaluated.
@@ -216,11 +225,12 @@ func (r *compareResult) print(s *session) {
 		}
 		fmt.Fprintf(w, "%-20s %10.3g %10.3g %8.4f %8.4f  %s\n", a.Name, a.LRA, a.LRB, m, sd, strings.Join(runs, " "))
 	}
-	fmt.Fprintf(w, "difference LoRA+ − LoRA: %+.4f ± %.4f (standard error)\n", r.Difference, r.StdErr)
+	other := r.Arms[1].Name
+	fmt.Fprintf(w, "difference %s − LoRA: %+.4f ± %.4f (standard error)\n", other, r.Difference, r.StdErr)
 	if r.ReachStep >= 0 {
-		fmt.Fprintf(w, "LoRA+ reaches LoRA's final mean %.4f at step %d (LoRA: step %d; speed-up %.2fx)\n", r.Target, r.ReachStep, lastStep, r.SpeedUp)
+		fmt.Fprintf(w, "%s reaches LoRA's final mean %.4f at step %d (LoRA: step %d; speed-up %.2fx)\n", other, r.Target, r.ReachStep, lastStep, r.SpeedUp)
 	} else {
-		fmt.Fprintf(w, "LoRA+ does not reach LoRA's final mean %.4f within %d steps\n", r.Target, lastStep)
+		fmt.Fprintf(w, "%s does not reach LoRA's final mean %.4f within %d steps\n", other, r.Target, lastStep)
 	}
 }
 

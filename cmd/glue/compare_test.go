@@ -51,3 +51,9 @@ func TestCompareSummary(t *testing.T) {
 		})
 	}
 }
+
+func TestRatioName(t *testing.T) {
+	for r, want := range map[float64]string{16: "LoRA+ (ratio 16)", 1.5: "LoRA+ (ratio 1.5)", 0.0625: "ratio 0.0625"} {
+		assert.Equal(t, want, ratioName(r))
+	}
+}

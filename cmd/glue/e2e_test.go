@@ -220,7 +220,7 @@ func TestEndToEnd(t *testing.T) {
 			assert.InDelta(t, sd, a.Std[1], 1e-12)
 		}
 		assert.InDelta(t, plus.Mean[1]-lora.Mean[1], cmp.Difference, 1e-12)
-		assert.Contains(t, stdout.String(), "difference LoRA+ − LoRA:")
+		assert.Contains(t, stdout.String(), "difference LoRA+ (ratio 16) − LoRA:")
 		assert.Contains(t, stdout.String(), "seed 5")
 
 		stdout.Reset()
