@@ -30,6 +30,7 @@ type options struct {
 	system      string
 	chat        string // auto, on or off
 	gen         generate.Options
+	genConfig   *generationConfig // the model directory's generation_config.json; nil without one
 	threads     int
 	device      string
 	dtype       gotch.DType
@@ -136,6 +137,7 @@ func applyGenerationConfig(o *options, set map[string]bool) error {
 	if err != nil || gc == nil {
 		return err
 	}
+	o.genConfig = gc
 	sampling := gc.DoSample != nil && *gc.DoSample
 	if sampling && !set["temperature"] {
 		o.gen.Temperature = 1

@@ -182,7 +182,7 @@ func (s *session) promptIDs(prompt string) ([]int, error) {
 }
 
 // stopTokens returns the ids that end an answer: the tokenizer's EOS, a GGUF file's end-of-turn token
-// (tokenizer.ggml.eot_token_id) and generation_config.json's eos_token_id.
+// (tokenizer.ggml.eot_token_id) and generation_config.json's eos_token_id (read with the flags).
 func stopTokens(o *options, tok tokenizer.Tokenizer) ([]int, error) {
 	var ids []int
 	if id := tok.EOS(); id != tokenizer.NoToken {
@@ -202,11 +202,7 @@ func stopTokens(o *options, tok tokenizer.Tokenizer) ([]int, error) {
 			ids = append(ids, int(id))
 		}
 	}
-	gc, err := readGenerationConfig(o.model)
-	if err != nil {
-		return nil, err
-	}
-	more, err := gc.eosIDs(filepath.Join(o.model, "generation_config.json"))
+	more, err := o.genConfig.eosIDs(filepath.Join(o.model, "generation_config.json"))
 	if err != nil {
 		return nil, err
 	}
