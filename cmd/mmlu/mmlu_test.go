@@ -89,11 +89,7 @@ func TestAdapter(t *testing.T) {
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, p := range m.Params {
-		r := nn.Normal(rng, p.Tensor.MustSize(), 0, 0.05, p.Tensor.MustDevice())
-		d := p.Tensor.MustDetach(false)
-		d.Copy_(r)
-		d.MustDrop()
-		r.MustDrop()
+		nn.FillNormal(p.Tensor, rng, 0.05)
 	}
 	dir := t.TempDir()
 	require.NoError(t, m.SaveAdapter(dir, loraplus.AdapterOptions{BaseModel: "SmolLM2-135M-Instruct"}))
