@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
@@ -146,7 +147,7 @@ func (a *compareArm) summarize() {
 	for i, step := range a.Runs[0].Steps {
 		vals := []float64{a.Runs[0].Metrics[i]}
 		for _, r := range a.Runs[1:] {
-			j := indexOf(r.Steps, step)
+			j := slices.Index(r.Steps, step)
 			if j < 0 {
 				vals = nil
 				break
@@ -159,15 +160,6 @@ func (a *compareArm) summarize() {
 		m, sd := meanStd(vals)
 		a.Steps, a.Mean, a.Std = append(a.Steps, step), append(a.Mean, m), append(a.Std, sd)
 	}
-}
-
-func indexOf(v []int, x int) int {
-	for i, y := range v {
-		if y == x {
-			return i
-		}
-	}
-	return -1
 }
 
 // meanStd returns the mean and the sample standard deviation (n − 1; 0 for one value).
