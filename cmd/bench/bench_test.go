@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -174,18 +176,19 @@ func TestFlagsAndPlan(t *testing.T) {
 		plan, err := o.Plan()
 		require.NoError(t, err)
 		require.Len(t, plan, 4)
-		assert.Equal(t, WorkerOptions{Row: "gpt2", Batch: 8, Seq: 128, Warmup: 1, Steps: 5, Threads: 2, GGUF: "m.gguf"}, plan[0].Opts)
+		assert.Equal(t, WorkerOptions{Row: "gpt2", Batch: 8, Seq: 128, Warmup: 1, Steps: 5, Threads: 2, GGUF: "m.gguf",
+			Device: "cpu", DType: "float32"}, plan[0].Opts)
 		assert.Equal(t, "B=8 T=128, 1 warm-up + 5 steps", plan[0].Title)
 		assert.Contains(t, plan[0].Workload, "GPT-2-small shape")
 		assert.Equal(t, "tokens", plan[2].Unit)
 		mm := plan[3]
 		assert.Equal(t, "prompts", mm.Unit)
 		assert.Equal(t, WorkerOptions{Row: "mmlu", Batch: 1, Seq: 0, Warmup: 2, Steps: 40, Threads: 2, GGUF: "m.gguf",
-			Prompts: "out/bench/mmlu_prompts.json"}, mm.Opts)
+			Prompts: "out/bench/mmlu_prompts.json", Device: "cpu", DType: "float32"}, mm.Opts)
 		assert.Equal(t, []string{"-worker", "mmlu", "-batch", "1", "-seq", "0", "-warmup", "2", "-steps", "40", "-threads", "2",
-			"-gguf", "m.gguf", "-prompt-file", "out/bench/mmlu_prompts.json"}, mm.Opts.Args())
+			"-gguf", "m.gguf", "-prompt-file", "out/bench/mmlu_prompts.json", "-device", "cpu", "-dtype", "float32"}, mm.Opts.Args())
 		assert.Equal(t, []string{"mmlu", "--batch", "1", "--seq", "0", "--warmup", "2", "--steps", "40", "--threads", "2",
-			"--gguf", "m.gguf", "--prompts", "out/bench/mmlu_prompts.json"}, mm.Opts.PeerArgs())
+			"--gguf", "m.gguf", "--prompts", "out/bench/mmlu_prompts.json", "--device", "cpu", "--dtype", "float32"}, mm.Opts.PeerArgs())
 	})
 	t.Run("quick keeps explicit flags", func(t *testing.T) {
 		o, _, err := parseFlags([]string{"-quick", "-cls-batch", "3", "-rows", "gpt2, smollm2"})
@@ -200,9 +203,35 @@ func TestFlagsAndPlan(t *testing.T) {
 		assert.Equal(t, "SmolLM2 GGUF file not found (pass -gguf)", plan[1].Skip)
 	})
 	t.Run("worker flags", func(t *testing.T) {
-		o, _, err := parseFlags(WorkerOptions{Row: "roberta", Batch: 2, Seq: 16, Warmup: 0, Steps: 3, Threads: 1}.Args())
+		for _, w := range []WorkerOptions{
+			{Row: "roberta", Batch: 2, Seq: 16, Warmup: 0, Steps: 3, Threads: 1, Device: "cpu", DType: "float32"},
+			{Row: "llama7b-lm", Batch: 4, Seq: 512, Warmup: 1, Steps: 2, Threads: 16, Device: "cuda", DType: "bfloat16",
+				Model: "/tmp/7b", GradCkpt: true},
+		} {
+			o, _, err := parseFlags(w.Args())
+			require.NoError(t, err)
+			assert.Equal(t, w, o.worker)
+		}
+	})
+	t.Run("7b", func(t *testing.T) {
+		dir := t.TempDir()
+		o, _, err := parseFlags([]string{"-7b", "-runs", "2", "-llama7b", dir})
 		require.NoError(t, err)
-		assert.Equal(t, WorkerOptions{Row: "roberta", Batch: 2, Seq: 16, Warmup: 0, Steps: 3, Threads: 1}, o.worker)
+		assert.Equal(t, 2, o.runs, "an explicit flag wins over -7b's")
+		assert.Equal(t, "bfloat16", o.dtype)
+		plan, err := o.Plan()
+		require.NoError(t, err)
+		require.Len(t, plan, 2)
+		assert.Equal(t, "llama7b-cls", plan[0].Name)
+		assert.Contains(t, plan[0].Skip, "no checkpoint in")
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte("{}"), 0o644))
+		plan, err = o.Plan()
+		require.NoError(t, err)
+		assert.Empty(t, plan[1].Skip)
+		assert.Equal(t, WorkerOptions{Row: "llama7b-lm", Batch: 1, Seq: 64, Warmup: 1, Steps: 2, Threads: o.threads,
+			Device: "cpu", DType: "bfloat16", Model: dir, GradCkpt: true}, plan[1].Opts)
+		assert.Equal(t, "B=1 T=64, 1 warm-up + 2 steps, cpu bfloat16", plan[1].Title)
+		assert.Subset(t, plan[1].Opts.PeerArgs(), []string{"--model", dir, "--grad-checkpoint", "--dtype", "bfloat16"})
 	})
 	t.Run("unknown row", func(t *testing.T) {
 		o, _, err := parseFlags([]string{"-rows", "gpt2,bert"})
@@ -210,4 +239,12 @@ func TestFlagsAndPlan(t *testing.T) {
 		_, err = o.Plan()
 		require.ErrorContains(t, err, `unknown row "bert"`)
 	})
+}
+
+func TestParseGPUMemory(t *testing.T) {
+	csv := "4242, 1536\n17, 900\n4242, 512\n\nbad line\n"
+	assert.Equal(t, 2048.0, ParseGPUMemory(csv, 4242), "a process on two lines (two contexts) adds up")
+	assert.Equal(t, 900.0, ParseGPUMemory(csv, 17))
+	assert.Equal(t, 0.0, ParseGPUMemory(csv, 5))
+	assert.Equal(t, 0.0, ParseGPUMemory("No running processes found", 5))
 }

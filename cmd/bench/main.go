@@ -13,8 +13,10 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"runtime"
+	"strings"
 )
 
 // options are the command-line settings.
@@ -40,6 +42,17 @@ type options struct {
 	shots      int
 	timeoutS   int
 
+	check      bool
+	checkKinds string
+	device     string
+	checkStep  string
+	dtype      string
+	dump       string
+	big        bool
+	llama7b    string
+	batch7b    int
+	seq7b      int
+
 	long          bool
 	longSteps     int
 	longBatch     int
@@ -56,6 +69,8 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	fs.IntVar(&o.worker.Batch, "batch", 1, "worker: batch size")
 	fs.IntVar(&o.worker.Seq, "seq", 128, "worker: sequence length")
 	fs.StringVar(&o.worker.Prompts, "prompt-file", "", "worker: token ids of the MMLU prompts")
+	fs.StringVar(&o.worker.Model, "model", "", "worker: checkpoint directory of the llama7b rows")
+	fs.BoolVar(&o.worker.GradCkpt, "grad-checkpoint", false, "worker: gradient checkpointing")
 
 	fs.BoolVar(&o.quick, "quick", false, "development mode: 2 runs, smaller shapes, 1 measured step")
 	fs.IntVar(&o.runs, "runs", 5, "runs of each stack per row (alternating)")
@@ -76,6 +91,17 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	fs.IntVar(&o.shots, "shots", 1, "dev examples in each MMLU prompt")
 	fs.IntVar(&o.timeoutS, "timeout", 600, "seconds one worker process may run")
 
+	fs.BoolVar(&o.check, "check", false, "device check: LoRA+ steps of GPT-2, RoBERTa, a tiny Llama and SmolLM2 in both stacks on -device, compared")
+	fs.StringVar(&o.checkKinds, "check-kinds", strings.Join(checkKinds, ","), "models of -check, comma-separated")
+	fs.StringVar(&o.device, "device", "cpu", "cpu or cuda: where both stacks run (rows and -check)")
+	fs.StringVar(&o.checkStep, "check-step", "", "run the Go side of one -check job directory (internal)")
+	fs.StringVar(&o.dtype, "dtype", "float32", "base weights' dtype in both stacks, float32 or bfloat16 (adapters stay fp32)")
+	fs.BoolVar(&o.big, "7b", false, "run the Llama-2-7B-shaped rows (llama7b-cls, llama7b-lm): bf16, 1 run, 1 warm-up + 2 steps, for the flags not set")
+	fs.StringVar(&o.llama7b, "llama7b", "out/llama7b", "checkpoint of the llama7b rows (scripts/make_llama7b.py)")
+	fs.IntVar(&o.batch7b, "7b-batch", 1, "batch of the llama7b rows")
+	fs.IntVar(&o.seq7b, "7b-seq", 64, "sequence length of the llama7b rows")
+	fs.StringVar(&o.dump, "dump", "", "-check-step: the results' safetensors file")
+
 	fs.BoolVar(&o.long, "long", false, "memory check: a long GPT-2-small-shaped training run in this process")
 	fs.IntVar(&o.longSteps, "long-steps", 2000, "training steps of -long")
 	fs.IntVar(&o.longBatch, "long-batch", 1, "batch of -long")
@@ -86,10 +112,16 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, fs, err
 	}
-	if o.quick {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		for name, v := range quickDefaults {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, preset := range []struct {
+		on   bool
+		vals map[string]string
+	}{{o.quick, quickDefaults}, {o.big, bigDefaults}} {
+		if !preset.on {
+			continue
+		}
+		for name, v := range preset.vals {
 			if !set[name] {
 				if err := fs.Set(name, v); err != nil {
 					return nil, fs, err
@@ -97,8 +129,9 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 			}
 		}
 	}
-	// the worker reads -warmup, -steps, -threads and -gguf as given by the orchestrator
+	// the worker reads -warmup, -steps, -threads, -gguf, -device and -dtype as given by the orchestrator
 	o.worker.Warmup, o.worker.Steps, o.worker.Threads, o.worker.GGUF = o.warmup, o.steps, o.threads, o.gguf
+	o.worker.Device, o.worker.DType = o.device, o.dtype
 	return o, fs, nil
 }
 
@@ -110,6 +143,14 @@ func main() {
 	switch {
 	case o.worker.Row != "":
 		os.Exit(workerMain(o.worker))
+	case o.checkStep != "":
+		if err := checkStep(o.checkStep, o.device, o.dtype, o.dump); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	case o.check:
+		os.Exit(checkMain(o, os.Stdout))
 	case o.long:
 		os.Exit(longMain(o))
 	}

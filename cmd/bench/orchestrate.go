@@ -72,8 +72,9 @@ func lastLines(s string, n int) string {
 	return strings.Join(ls, " | ")
 }
 
-// runProcess runs one worker process with the thread settings in its environment and parses its JSON line.
-func runProcess(name string, args []string, row, stack string, threads int, timeout time.Duration) (Result, error) {
+// runProcess runs one worker process with the thread settings in its environment and parses its JSON line. With
+// gpu set it samples the process's GPU memory (nvidia-smi) into the result's PeakGPUMB.
+func runProcess(name string, args []string, row, stack string, threads int, timeout time.Duration, gpu bool) (Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -82,8 +83,22 @@ func runProcess(name string, args []string, row, stack string, threads int, time
 		"TRANSFORMERS_VERBOSITY=error", "TOKENIZERS_PARALLELISM=false")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	var peak float64
+	err := cmd.Start()
+	if err == nil {
+		stop := make(chan struct{})
+		sampled := make(chan float64, 1)
+		if gpu {
+			go func() { sampled <- sampleGPU(cmd.Process.Pid, stop) }()
+		}
+		err = cmd.Wait()
+		if gpu {
+			close(stop)
+			peak = <-sampled
+		}
+	}
 	r, perr := ParseResult(stdout.String(), row, stack)
+	r.PeakGPUMB = peak
 	if perr == nil && err == nil {
 		return r, nil
 	}
@@ -108,9 +123,10 @@ func runRow(o *options, p RowPlan, self string) RowReport {
 		return rep
 	}
 	timeout := time.Duration(o.timeoutS) * time.Second
-	goRun := func() (Result, error) { return runProcess(self, p.Opts.Args(), p.Name, "go", o.threads, timeout) }
+	gpu := o.device != "cpu"
+	goRun := func() (Result, error) { return runProcess(self, p.Opts.Args(), p.Name, "go", o.threads, timeout, gpu) }
 	pyRun := func() (Result, error) {
-		return runProcess(o.python, append([]string{o.peer}, p.Opts.PeerArgs()...), p.Name, "python", o.threads, timeout)
+		return runProcess(o.python, append([]string{o.peer}, p.Opts.PeerArgs()...), p.Name, "python", o.threads, timeout, gpu)
 	}
 	for i := 0; i < o.runs; i++ {
 		order := []string{"go", "python"}
@@ -128,8 +144,8 @@ func runRow(o *options, p RowPlan, self string) RowReport {
 				fmt.Fprintf(os.Stderr, "bench: %s run %d/%d %s: %v\n", p.Name, i+1, o.runs, stack, err)
 				return rep
 			}
-			fmt.Fprintf(os.Stderr, "bench: %s run %d/%d %-6s %.4g steps/s, %.4g %s/s, first step %.1f s, peak RSS %.0f MiB\n",
-				p.Name, i+1, o.runs, stack, r.StepsPerS, r.ItemsPerS, p.Unit, r.FirstStep, r.PeakRSSMB)
+			fmt.Fprintf(os.Stderr, "bench: %s run %d/%d %-6s %.4g steps/s, %.4g %s/s, load %.1f s, first step %.1f s, peak RSS %.0f MiB, peak GPU %.0f MiB\n",
+				p.Name, i+1, o.runs, stack, r.StepsPerS, r.ItemsPerS, p.Unit, r.LoadS, r.FirstStep, r.PeakRSSMB, r.PeakGPUMB)
 			if stack == "go" {
 				rep.Project = append(rep.Project, r)
 			} else {
@@ -204,8 +220,8 @@ func orchestrate(o *options) int {
 	}
 	rep.LoadAfter = loadAvg()
 	fmt.Printf("machine: %s; load average %s before, %s after\n", rep.Machine, rep.LoadBefore, rep.LoadAfter)
-	fmt.Printf("%s; %d alternating runs per stack (fresh processes), medians; fp32 on the CPU; %.0f s in all\n",
-		rep.Date, o.runs, time.Since(t0).Seconds())
+	fmt.Printf("%s; %d alternating runs per stack (fresh processes), medians; base weights %s on %s; %.0f s in all\n",
+		rep.Date, o.runs, o.dtype, o.device, time.Since(t0).Seconds())
 	if err := WriteTable(os.Stdout, rep.Rows); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1

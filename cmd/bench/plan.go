@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -22,6 +23,12 @@ var quickDefaults = map[string]string{
 	"warmup": "1", "steps": "1", "prompts": "4",
 }
 
+// bigDefaults are the settings -7b changes, for the flags the user did not set: the two 7B rows take minutes
+// per step on a CPU.
+var bigDefaults = map[string]string{
+	"rows": "llama7b-cls,llama7b-lm", "dtype": "bfloat16", "runs": "1", "warmup": "1", "steps": "2", "timeout": "3600",
+}
+
 // rowTitles describe each row's workload.
 var rowTitles = map[string]string{
 	"gpt2": "GPT2ForSequenceClassification, GPT-2-small shape (12 layers, hidden 768, 12 heads, vocab 50257), random " +
@@ -32,6 +39,11 @@ var rowTitles = map[string]string{
 		"q/k/v/o/gate/up/down, causal-LM loss on random ids, LoRA+ AdamW, clip 1; training",
 	"mmlu": "SmolLM2-135M-Instruct (GGUF → fp32), no adapters, no grad: MMLU val prompts (first question of the " +
 		"first subjects), one at a time, logits of \" A\"/\" B\"/\" C\"/\" D\" at the last token; evaluation",
+	"llama7b-cls": "LlamaForSequenceClassification (3 labels, MNLI's), Llama-2-7B shape (32 layers, hidden 4096, 32 heads, " +
+		"MLP 11008, vocab 32000) from a sharded safetensors checkpoint of random weights (scripts/make_llama7b.py), " +
+		"LoRA r=16 alpha 32 on q/k/v/o/gate/up/down, score trained, gradient checkpointing, SDPA, LoRA+ AdamW, clip 1; training",
+	"llama7b-lm": "LlamaForCausalLM, the same Llama-2-7B-shaped checkpoint, LoRA r=16 alpha 32 on the seven projections, " +
+		"causal-LM loss on random ids (cmd/llama's objective), gradient checkpointing, SDPA, LoRA+ AdamW, clip 1; training",
 }
 
 // Plan turns the options into the rows to run. Unknown row names are an error.
@@ -44,11 +56,17 @@ func (o *options) Plan() ([]RowPlan, error) {
 		}
 		workload, ok := rowTitles[name]
 		if !ok {
-			return nil, fmt.Errorf("unknown row %q (rows: gpt2, roberta, smollm2, mmlu)", name)
+			return nil, fmt.Errorf("unknown row %q (rows: gpt2, roberta, smollm2, mmlu, llama7b-cls, llama7b-lm)", name)
 		}
 		p := RowPlan{Name: name, Workload: workload, Unit: "tokens",
-			Opts: WorkerOptions{Row: name, Warmup: o.warmup, Steps: o.steps, Threads: o.threads, GGUF: o.gguf}}
+			Opts: WorkerOptions{Row: name, Warmup: o.warmup, Steps: o.steps, Threads: o.threads, GGUF: o.gguf,
+				Device: o.device, DType: o.dtype}}
 		switch name {
+		case "llama7b-cls", "llama7b-lm":
+			p.Opts.Batch, p.Opts.Seq, p.Opts.Model, p.Opts.GradCkpt = o.batch7b, o.seq7b, o.llama7b, true
+			if _, err := os.Stat(filepath.Join(o.llama7b, "config.json")); err != nil {
+				p.Skip = fmt.Sprintf("no checkpoint in %q (make it with scripts/make_llama7b.py, or pass -llama7b)", o.llama7b)
+			}
 		case "gpt2", "roberta":
 			p.Opts.Batch, p.Opts.Seq = o.clsBatch, o.clsSeq
 		case "smollm2":
@@ -62,6 +80,9 @@ func (o *options) Plan() ([]RowPlan, error) {
 			p.Title = fmt.Sprintf("%d prompts %d-shot, %d warm-up", o.prompts, o.shots, p.Opts.Warmup)
 		} else {
 			p.Title = fmt.Sprintf("B=%d T=%d, %d warm-up + %d steps", p.Opts.Batch, p.Opts.Seq, p.Opts.Warmup, p.Opts.Steps)
+		}
+		if o.device != "cpu" || o.dtype != "float32" {
+			p.Title += fmt.Sprintf(", %s %s", o.device, o.dtype)
 		}
 		if (name == "smollm2" || name == "mmlu") && o.gguf == "" {
 			p.Skip = "SmolLM2 GGUF file not found (pass -gguf)"
@@ -84,6 +105,24 @@ func (o WorkerOptions) Args() []string {
 	if o.Prompts != "" {
 		a = append(a, "-prompt-file", o.Prompts)
 	}
+	return append(a, o.shared("-")...)
+}
+
+// shared returns the flags both stacks take alike, with the given prefix ("-" or "--").
+func (o WorkerOptions) shared(dash string) []string {
+	var a []string
+	if o.Device != "" {
+		a = append(a, dash+"device", o.Device)
+	}
+	if o.DType != "" {
+		a = append(a, dash+"dtype", o.DType)
+	}
+	if o.Model != "" {
+		a = append(a, dash+"model", o.Model)
+	}
+	if o.GradCkpt {
+		a = append(a, dash+"grad-checkpoint")
+	}
 	return a
 }
 
@@ -97,5 +136,5 @@ func (o WorkerOptions) PeerArgs() []string {
 	if o.Prompts != "" {
 		a = append(a, "--prompts", o.Prompts)
 	}
-	return a
+	return append(a, o.shared("--")...)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -106,4 +107,43 @@ func ParseCPUModel(cpuinfo string) string {
 // String renders the machine for the table's header.
 func (m Machine) String() string {
 	return fmt.Sprintf("%s, %d cores, %d libtorch threads", m.CPU, m.Cores, m.Threads)
+}
+
+// sampleGPU polls nvidia-smi every 100 ms until stop closes and returns the most GPU memory (MiB) it saw
+// process pid use: what the driver charges the process, CUDA context and cached allocations included, the same
+// for both stacks. 0 when nvidia-smi is absent.
+func sampleGPU(pid int, stop <-chan struct{}) float64 {
+	peak := 0.0
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		out, err := exec.Command("nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits").Output()
+		if err != nil {
+			return peak
+		}
+		peak = max(peak, ParseGPUMemory(string(out), pid))
+		select {
+		case <-stop:
+			return peak
+		case <-tick.C:
+		}
+	}
+}
+
+// ParseGPUMemory returns the MiB that nvidia-smi's "pid, used_memory" CSV lines give process pid (0 if absent).
+func ParseGPUMemory(csv string, pid int) float64 {
+	total := 0.0
+	for _, l := range strings.Split(csv, "\n") {
+		p, m, ok := strings.Cut(l, ",")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(p)); err != nil || n != pid {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(m), 64); err == nil {
+			total += v
+		}
+	}
+	return total
 }

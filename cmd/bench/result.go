@@ -9,16 +9,22 @@ import (
 
 // Result is the JSON line one worker process prints: what one run of one workload measured.
 type Result struct {
-	Row       string  `json:"row"`          // workload name (gpt2, roberta, smollm2, mmlu)
-	Stack     string  `json:"stack"`        // "go" (this project) or "python" (the peer)
-	Steps     int     `json:"steps"`        // measured steps
-	Warmup    int     `json:"warmup"`       // steps before the measured ones
-	Threads   int     `json:"threads"`      // libtorch intra-op threads
-	Seconds   float64 `json:"seconds"`      // wall time of the measured steps
-	StepsPerS float64 `json:"steps_per_s"`  // measured steps per second
-	ItemsPerS float64 `json:"items_per_s"`  // tokens (training rows) or prompts (mmlu) per second
-	FirstStep float64 `json:"first_step_s"` // seconds from process start to the end of the first step
-	PeakRSSMB float64 `json:"peak_rss_mb"`  // peak resident set size (VmHWM), MiB
+	Row       string  `json:"row"`              // workload name (gpt2, roberta, smollm2, mmlu)
+	Stack     string  `json:"stack"`            // "go" (this project) or "python" (the peer)
+	Steps     int     `json:"steps"`            // measured steps
+	Warmup    int     `json:"warmup"`           // steps before the measured ones
+	Threads   int     `json:"threads"`          // libtorch intra-op threads
+	Seconds   float64 `json:"seconds"`          // wall time of the measured steps
+	StepsPerS float64 `json:"steps_per_s"`      // measured steps per second
+	ItemsPerS float64 `json:"items_per_s"`      // tokens (training rows) or prompts (mmlu) per second
+	FirstStep float64 `json:"first_step_s"`     // seconds from process start to the end of the first step
+	PeakRSSMB float64 `json:"peak_rss_mb"`      // peak resident set size (VmHWM), MiB
+	LoadS     float64 `json:"load_s,omitempty"` // seconds to load the model (and wrap it), within first_step_s
+	// PeakGPUMB is the most GPU memory nvidia-smi saw the process hold (CUDA context and caching allocator
+	// included), sampled by the orchestrator every 100 ms; 0 on the CPU.
+	PeakGPUMB float64 `json:"peak_gpu_mb,omitempty"`
+	Device    string  `json:"device,omitempty"` // where the workload ran ("cpu" when empty)
+	DType     string  `json:"dtype,omitempty"`  // the base weights' dtype ("float32" when empty)
 	// CgoPerStep and TensorsPerStep count, for this project's worker only, the calls into C and the tensor
 	// handles made per measured step.
 	CgoPerStep     float64 `json:"cgo_calls_per_step,omitempty"`

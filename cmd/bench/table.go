@@ -13,6 +13,8 @@ type Stats struct {
 	ItemsPerS float64 `json:"items_per_s"`
 	FirstStep float64 `json:"first_step_s"`
 	PeakRSSMB float64 `json:"peak_rss_mb"`
+	LoadS     float64 `json:"load_s,omitempty"`
+	PeakGPUMB float64 `json:"peak_gpu_mb,omitempty"`
 	// CgoPerStep and TensorsPerStep are counted in this project's worker only (0 for the peer).
 	CgoPerStep     float64 `json:"cgo_calls_per_step,omitempty"`
 	TensorsPerStep float64 `json:"tensors_per_step,omitempty"`
@@ -32,6 +34,8 @@ func Summarize(results []Result) Stats {
 		ItemsPerS: col(func(r Result) float64 { return r.ItemsPerS }),
 		FirstStep: col(func(r Result) float64 { return r.FirstStep }),
 		PeakRSSMB: col(func(r Result) float64 { return r.PeakRSSMB }),
+		LoadS:     col(func(r Result) float64 { return r.LoadS }),
+		PeakGPUMB: col(func(r Result) float64 { return r.PeakGPUMB }),
 
 		CgoPerStep:     col(func(r Result) float64 { return r.CgoPerStep }),
 		TensorsPerStep: col(func(r Result) float64 { return r.TensorsPerStep }),
@@ -69,13 +73,21 @@ type metric struct {
 	format string
 }
 
-func metrics(unit string) []metric {
-	return []metric{
+// metrics are the lines of a row; load time and GPU memory appear where both stacks measured them.
+func metrics(unit string, proj, peer Stats) []metric {
+	m := []metric{
 		{"steps/s", "higher", func(s Stats) float64 { return s.StepsPerS }, "%.4g"},
 		{unit + "/s", "higher", func(s Stats) float64 { return s.ItemsPerS }, "%.4g"},
 		{"start→1st step s", "lower", func(s Stats) float64 { return s.FirstStep }, "%.2f"},
 		{"peak RSS MiB", "lower", func(s Stats) float64 { return s.PeakRSSMB }, "%.0f"},
 	}
+	if proj.LoadS > 0 && peer.LoadS > 0 {
+		m = append(m, metric{"load s", "lower", func(s Stats) float64 { return s.LoadS }, "%.1f"})
+	}
+	if proj.PeakGPUMB > 0 && peer.PeakGPUMB > 0 {
+		m = append(m, metric{"peak GPU MiB", "lower", func(s Stats) float64 { return s.PeakGPUMB }, "%.0f"})
+	}
+	return m
 }
 
 // WriteTable prints the rows as an aligned table: row, metric, project, peer, ratio project/peer and which
@@ -112,7 +124,7 @@ func writeTable(w io.Writer, rows []RowReport) error {
 			fmt.Fprintf(tw, "%s\tskipped: %s\t\t\t\t\n", label, reason)
 			continue
 		}
-		for i, m := range metrics(r.Unit) {
+		for i, m := range metrics(r.Unit, *r.ProjMed, *r.PeerMed) {
 			if i > 0 {
 				label = ""
 			}

@@ -28,7 +28,7 @@ func randomize(model any) error {
 // classifierWorkload wraps model with LoRA r=8 on targets, trains its head with the adapters and returns a LoRA+
 // AdamW step on a random batch [B, T] of ids below maxID with two classes: forward, cross-entropy, backward,
 // gradient clipping at 1, update.
-func classifierWorkload(model nn.SequenceClassifier, targets []string, o WorkerOptions, maxID int64) (*workload, error) {
+func classifierWorkload(model nn.SequenceClassifier, targets []string, o WorkerOptions, maxID int64, dev gotch.Device) (*workload, error) {
 	if err := randomize(model); err != nil {
 		return nil, err
 	}
@@ -46,9 +46,9 @@ func classifierWorkload(model nn.SequenceClassifier, targets []string, o WorkerO
 		return nil, err
 	}
 	b, t := int64(o.Batch), int64(o.Seq)
-	ids := ts.MustRandintLow(3, maxID, []int64{b, t}, gotch.Int64, gotch.CPU)
-	mask := ts.MustOnes([]int64{b, t}, gotch.Int64, gotch.CPU)
-	labels := ts.MustRandint(2, []int64{b}, gotch.Int64, gotch.CPU)
+	ids := ts.MustRandintLow(3, maxID, []int64{b, t}, gotch.Int64, dev)
+	mask := ts.MustOnes([]int64{b, t}, gotch.Int64, dev)
+	labels := ts.MustRandint(2, []int64{b}, gotch.Int64, dev)
 	trainable := lm.Trainable()
 	step := func() error {
 		opt.ZeroGrad()
@@ -57,7 +57,10 @@ func classifierWorkload(model nn.SequenceClassifier, targets []string, o WorkerO
 		loss.MustBackward()
 		loss.MustDrop()
 		loraplus.ClipGradNorm(trainable, 1)
-		return opt.Step(1)
+		if err := opt.Step(1); err != nil {
+			return err
+		}
+		return syncDevice(dev)
 	}
 	return &workload{step: step, perStep: o.Batch * o.Seq}, nil
 }
@@ -69,11 +72,15 @@ func gpt2Workload(o WorkerOptions) (*workload, error) {
 	cfg.ResidPdrop, cfg.EmbdPdrop, cfg.AttnPdrop = 0, 0, 0
 	pad := int64(50256)
 	cfg.PadTokenID = &pad
-	m, err := gpt2.New(cfg, 2, gotch.Float, gotch.CPU)
+	dev, dt, err := devDType(o)
 	if err != nil {
 		return nil, err
 	}
-	return classifierWorkload(m, []string{"c_attn", "c_proj", "c_fc"}, o, 50000)
+	m, err := gpt2.New(cfg, 2, dt, dev)
+	if err != nil {
+		return nil, err
+	}
+	return classifierWorkload(m, []string{"c_attn", "c_proj", "c_fc"}, o, 50000, dev)
 }
 
 // robertaWorkload is RobertaForSequenceClassification of the roberta-base shape, dropout 0, LoRA on query and
@@ -82,9 +89,13 @@ func robertaWorkload(o WorkerOptions) (*workload, error) {
 	cfg := roberta.DefaultConfig()
 	cfg.MaxPositionEmbeddings, cfg.TypeVocabSize = 514, 1
 	cfg.HiddenDropoutProb, cfg.AttentionProbsDropoutProb = 0, 0
-	m, err := roberta.New(cfg, 2, gotch.Float, gotch.CPU)
+	dev, dt, err := devDType(o)
 	if err != nil {
 		return nil, err
 	}
-	return classifierWorkload(m, []string{"query", "value"}, o, 50000)
+	m, err := roberta.New(cfg, 2, dt, dev)
+	if err != nil {
+		return nil, err
+	}
+	return classifierWorkload(m, []string{"query", "value"}, o, 50000, dev)
 }

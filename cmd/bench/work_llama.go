@@ -18,7 +18,11 @@ var llamaTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
 // smollm2Workload is SmolLM2 from its GGUF file with LoRA r=8 on the seven projections, trained with LoRA+ AdamW
 // on the causal-LM loss (nnllama.ForCausalLM.CausalLMLoss) of random ids [B, T].
 func smollm2Workload(o WorkerOptions) (*workload, error) {
-	m, err := nnllama.Load(o.GGUF, nnllama.Options{})
+	dev, dt, err := devDType(o)
+	if err != nil {
+		return nil, err
+	}
+	m, err := nnllama.Load(o.GGUF, nnllama.Options{DType: dt, Device: dev})
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +39,7 @@ func smollm2Workload(o WorkerOptions) (*workload, error) {
 		return nil, fmt.Errorf("smollm2: sequence length %d is too short for a next-token loss", t)
 	}
 	v := int64(m.Model.Config.VocabSize)
-	ids := ts.MustRandint(v, []int64{b, t}, gotch.Int64, gotch.CPU)
+	ids := ts.MustRandint(v, []int64{b, t}, gotch.Int64, dev)
 	trainable := lm.Trainable()
 	step := func() error {
 		opt.ZeroGrad()
@@ -43,7 +47,10 @@ func smollm2Workload(o WorkerOptions) (*workload, error) {
 		loss.MustBackward()
 		loss.MustDrop()
 		loraplus.ClipGradNorm(trainable, 1)
-		return opt.Step(1)
+		if err := opt.Step(1); err != nil {
+			return err
+		}
+		return syncDevice(dev)
 	}
 	return &workload{step: step, perStep: o.Batch * o.Seq}, nil
 }
@@ -55,7 +62,11 @@ func mmluWorkload(o WorkerOptions) (*workload, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := nnllama.Load(o.GGUF, nnllama.Options{})
+	dev, dt, err := devDType(o)
+	if err != nil {
+		return nil, err
+	}
+	m, err := nnllama.Load(o.GGUF, nnllama.Options{DType: dt, Device: dev})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/loraplus-go/loraplus/nn"
@@ -24,6 +26,25 @@ type WorkerOptions struct {
 	Threads int
 	GGUF    string // SmolLM2 GGUF file (smollm2, mmlu)
 	Prompts string // PromptFile (mmlu)
+	Device  string // cpu or cuda ("" is the CPU)
+	DType   string // the base weights' dtype: float32 ("") or bfloat16
+	Model   string // Hugging Face checkpoint directory (llama7b rows)
+	// GradCkpt turns on gradient checkpointing (llama7b rows).
+	GradCkpt bool
+}
+
+// dev and dtype resolve the options' device and dtype.
+func (o WorkerOptions) dev() (gotch.Device, error)  { return nn.ParseDevice(cmp.Or(o.Device, "cpu")) }
+func (o WorkerOptions) dtype() (gotch.DType, error) { return nn.ParseDType(cmp.Or(o.DType, "float32")) }
+
+// devDType resolves both.
+func devDType(o WorkerOptions) (gotch.Device, gotch.DType, error) {
+	dev, err := o.dev()
+	if err != nil {
+		return dev, gotch.Float, err
+	}
+	dt, err := o.dtype()
+	return dev, dt, err
 }
 
 // workload is a prepared benchmark: step runs one training step (or scores one prompt).
@@ -35,15 +56,18 @@ type workload struct {
 
 // builders make each row's workload.
 var builders = map[string]func(WorkerOptions) (*workload, error){
-	"gpt2":    gpt2Workload,
-	"roberta": robertaWorkload,
-	"smollm2": smollm2Workload,
-	"mmlu":    mmluWorkload,
+	"gpt2":        gpt2Workload,
+	"roberta":     robertaWorkload,
+	"smollm2":     smollm2Workload,
+	"mmlu":        mmluWorkload,
+	"llama7b-cls": llama7bWorkload,
+	"llama7b-lm":  llama7bWorkload,
 }
 
 // runWorker builds and times one workload; errors come back in Result.Error.
 func runWorker(o WorkerOptions, start time.Time) Result {
-	r := Result{Row: o.Row, Stack: "go", Steps: o.Steps, Warmup: o.Warmup}
+	r := Result{Row: o.Row, Stack: "go", Steps: o.Steps, Warmup: o.Warmup, Device: cmp.Or(o.Device, "cpu"),
+		DType: cmp.Or(o.DType, "float32")}
 	fail := func(err error) Result {
 		r.Error = err.Error()
 		return r
@@ -59,10 +83,12 @@ func runWorker(o WorkerOptions, start time.Time) Result {
 		return fail(err)
 	}
 	r.Threads = nn.NumThreads()
+	t0 := time.Now()
 	w, err := build(o)
 	if err != nil {
 		return fail(err)
 	}
+	r.LoadS = time.Since(t0).Seconds()
 	var first time.Duration
 	step := func() error {
 		if err := w.step(); err != nil {
@@ -79,7 +105,7 @@ func runWorker(o WorkerOptions, start time.Time) Result {
 		}
 	}
 	cgo0, tensors0 := runtime.NumCgoCall(), atomic.LoadInt64(&ts.TensorCount)
-	t0 := time.Now()
+	t0 = time.Now()
 	for i := 0; i < o.Steps; i++ {
 		if err := step(); err != nil {
 			return fail(err)

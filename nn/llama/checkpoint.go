@@ -25,7 +25,8 @@ type BackwardOptions struct {
 	Reseed func(layer int) error
 }
 
-// llamaStep holds what a training step shares across layers: ids on the device, rotary tables, the mask.
+// llamaStep holds what a training step shares across layers: ids on the device, rotary tables, the mask (nil:
+// causal without padding).
 type llamaStep struct {
 	ids, cos, sin, attn *ts.Tensor
 	ownIDs              bool
@@ -48,7 +49,9 @@ func (st *llamaStep) drop() {
 	}
 	st.cos.MustDrop()
 	st.sin.MustDrop()
-	st.attn.MustDrop()
+	if st.attn != nil {
+		st.attn.MustDrop()
+	}
 }
 
 // embed returns the input embeddings [B, T, hidden] in the model's dtype.

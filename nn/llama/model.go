@@ -225,7 +225,7 @@ func (m *Model) forward(ids, mask, pos *ts.Tensor, c *Cache, train bool) *ts.Ten
 	if c == nil {
 		attnMask = m.attentionMask(mask, B, T)
 	} else if T > 1 {
-		attnMask = m.causalMask(past, T) // a single new token attends to every cached one: no mask
+		attnMask = causalMask(past, T, m.device) // a single new token attends to every cached one: no mask
 	}
 	for i, l := range m.Layers {
 		var at *ts.Tensor
@@ -250,17 +250,18 @@ func (m *Model) forward(ids, mask, pos *ts.Tensor, c *Cache, train bool) *ts.Ten
 	return out
 }
 
-// attentionMask returns the mask of a causal model with key padding: without padding (mask nil or all ones) a
-// boolean [1, 1, T, T] causal mask (true = may attend), else the additive [B, 1, T, T] mask transformers builds
-// (0 where a query may attend, finfo.min elsewhere, so that fully masked rows of left padding stay finite).
+// attentionMask returns the mask of a causal model with key padding: nil without padding (mask nil or all ones),
+// which the attention runs as scaled_dot_product_attention's is_causal so that the fused kernels (flash,
+// memory-efficient) apply, else the additive [B, 1, T, T] mask transformers builds (0 where a query may attend,
+// finfo.min elsewhere, so that fully masked rows of left padding stay finite).
 func (m *Model) attentionMask(mask *ts.Tensor, B, T int64) *ts.Tensor {
-	causal := m.causalMask(0, T)
 	if mask == nil {
-		return causal
+		return nil
 	}
 	if lo, _ := nn.MinMax(mask); lo == 1 {
-		return causal
+		return nil
 	}
+	causal := causalMask(0, T, m.device)
 	full := []int64{B, 1, T, T}
 	causal = causal.MustExpand(full, false, true)
 	keys := mask.MustTo(m.device, false).MustNe(ts.IntScalar(0), true).MustView([]int64{B, 1, 1, T}, true).
@@ -276,10 +277,10 @@ func (m *Model) attentionMask(mask *ts.Tensor, B, T int64) *ts.Tensor {
 
 // causalMask returns the boolean [1, 1, T, past+T] mask of T queries at positions past…past+T−1 over the keys
 // at 0…past+T−1: true where the key is not after the query.
-func (m *Model) causalMask(past, T int64) *ts.Tensor {
-	qi := ts.MustArangeStartStep(ts.IntScalar(past), ts.IntScalar(past+T), ts.IntScalar(1), gotch.Int64, m.device).
+func causalMask(past, T int64, dev gotch.Device) *ts.Tensor {
+	qi := ts.MustArangeStartStep(ts.IntScalar(past), ts.IntScalar(past+T), ts.IntScalar(1), gotch.Int64, dev).
 		MustView([]int64{T, 1}, true)
-	kj := ts.MustArange(ts.IntScalar(past+T), gotch.Int64, m.device).MustView([]int64{1, past + T}, true)
+	kj := ts.MustArange(ts.IntScalar(past+T), gotch.Int64, dev).MustView([]int64{1, past + T}, true)
 	causal := kj.MustLeTensor(qi, true).MustView([]int64{1, 1, T, past + T}, true) // key ≤ query
 	qi.MustDrop()
 	return causal
@@ -329,7 +330,8 @@ func (p *MLP) Forward(x *ts.Tensor, train bool) *ts.Tensor {
 }
 
 // Forward attends over x [B, T, hidden] with rotary tables cos, sin [T, D] and an attention mask broadcastable to
-// [B, heads, T, T]: boolean (true = may attend) or additive in the model's dtype.
+// [B, heads, T, T]: boolean (true = may attend) or additive in the model's dtype; nil is the causal mask, run as
+// scaled_dot_product_attention's is_causal (no mask tensor, so CUDA's flash and memory-efficient kernels apply).
 func (a *Attention) Forward(x, cos, sin, attnMask *ts.Tensor, train bool) *ts.Tensor {
 	return a.forward(x, cos, sin, attnMask, nil, layerCache{}, train)
 }
@@ -349,7 +351,12 @@ func (a *Attention) forward(x, cos, sin, attnMask, pos *ts.Tensor, kv layerCache
 		at := func(t *ts.Tensor) *ts.Tensor {
 			return t.MustIndexSelect(0, pos, false).MustView([]int64{B, 1, 1, -1}, true)
 		}
-		xq, cosq, sinq, maskq = nn.RowsAt(x, pos), at(cos), at(sin), nn.MaskRowsAt(attnMask, pos)
+		full := attnMask
+		if full == nil {
+			full = causalMask(0, x.MustSize()[1], x.MustDevice())
+			defer full.MustDrop()
+		}
+		xq, cosq, sinq, maskq = nn.RowsAt(x, pos), at(cos), at(sin), nn.MaskRowsAt(full, pos)
 		defer func() {
 			for _, t := range []*ts.Tensor{xq, cosq, sinq, maskq} {
 				t.MustDrop()
@@ -372,9 +379,12 @@ func (a *Attention) forward(x, cos, sin, attnMask, pos *ts.Tensor, kv layerCache
 	if train {
 		p = a.dropout
 	}
+	// No mask without a cache is the causal mask of T queries over the same T keys: is_causal. (With a cache a
+	// chunk's mask is explicit, and one new token needs none: it attends to every cached key.)
+	causal := maskq == nil && kv.c == nil
 	// enable_gqa: each group of heads/kvHeads query heads attends with one kv head, without materialising the
 	// repeated keys and values.
-	o := ts.MustScaledDotProductAttention(q, k, v, maskq, p, false, nil, a.heads != a.kvHeads) // [B, H, Tq, D]
+	o := ts.MustScaledDotProductAttention(q, k, v, maskq, p, causal, nil, a.heads != a.kvHeads) // [B, H, Tq, D]
 	q.MustDrop()
 	k.MustDrop()
 	v.MustDrop()
