@@ -278,3 +278,44 @@ func assertOnlyFile(t *testing.T, dir, name string) {
 	}
 	assert.Equal(t, []string{name}, names)
 }
+
+// ReadInto fills a model's tensor straight from the file (the path LoadState takes when dtypes match) and refuses
+// a tensor of another dtype, shape or layout, naming the file and the tensor.
+func TestSafetensorsReadInto(t *testing.T) {
+	cases := roundTripCases()
+	path := filepath.Join(t.TempDir(), "ri.safetensors")
+	var named []nn.NamedTensor
+	for _, c := range cases {
+		named = append(named, nn.NamedTensor{Name: c.name, Tensor: nntest.OfBytes(t, c.data, c.shape, c.dtype)})
+	}
+	require.NoError(t, weights.WriteSafetensors(path, named, nil))
+	st, err := weights.OpenSafetensors(path)
+	require.NoError(t, err)
+	defer st.Close()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dst := ts.MustOnes(c.shape, c.dtype, gotch.CPU)
+			require.NoError(t, st.ReadInto(c.name, dst))
+			want := c.data
+			if want == nil {
+				want = []byte{}
+			}
+			assert.Equal(t, want, nntest.RawBytes(t, dst))
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		dst  *ts.Tensor
+	}{
+		{"dtype", ts.MustZeros([]int64{2, 3}, gotch.Double, gotch.CPU)},
+		{"shape", ts.MustZeros([]int64{3, 3}, gotch.Float, gotch.CPU)},
+		{"layout", ts.MustZeros([]int64{3, 2}, gotch.Float, gotch.CPU).MustT(true)},
+	} {
+		t.Run("refuses "+tc.name, func(t *testing.T) {
+			err := st.ReadInto("f32", tc.dst)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), path)
+			assert.Contains(t, err.Error(), `"f32"`)
+		})
+	}
+}

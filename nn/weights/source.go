@@ -1,6 +1,7 @@
 package weights
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -88,15 +89,42 @@ func LoadState(model any, src Source, o LoadOptions) error {
 		if !ok {
 			continue
 		}
-		t, err := src.Tensor(name)
-		if err != nil {
+		dst := p.Tensor.MustDetach(false)
+		if err := loadTensor(src, name, dst); err != nil {
+			dst.MustDrop()
 			return err
 		}
-		dst := p.Tensor.MustDetach(false)
-		dst.Copy_(t) // converts dtype and device
 		dst.MustDrop()
-		t.MustDrop()
 	}
+	return nil
+}
+
+// intoReader is a Source that can read a tensor straight into a contiguous CPU tensor of its stored dtype
+// (Safetensors; Dir when the tensor's file is safetensors).
+type intoReader interface {
+	ReadInto(name string, dst *ts.Tensor) error
+}
+
+// errUnsupported is ReadInto's answer for a file that cannot read in place.
+var errUnsupported = errors.New("weights: reading in place is not supported for this file")
+
+// loadTensor copies tensor name of src into dst: in place when dst is a contiguous CPU tensor of the stored dtype
+// and src can read so (one pass over the bytes), else through a CPU tensor that Copy_ converts to dst's dtype and
+// device.
+func loadTensor(src Source, name string, dst *ts.Tensor) error {
+	if r, ok := src.(intoReader); ok && !dst.MustDevice().IsCuda() && dst.MustIsContiguous() {
+		if dt, err := src.DType(name); err == nil && dt == dst.DType() {
+			if err := r.ReadInto(name, dst); !errors.Is(err, errUnsupported) {
+				return err
+			}
+		}
+	}
+	t, err := src.Tensor(name)
+	if err != nil {
+		return err
+	}
+	dst.Copy_(t) // converts dtype and device
+	t.MustDrop()
 	return nil
 }
 
