@@ -145,7 +145,7 @@ func LoadForSequenceClassification(path string, o Options) (*ForSequenceClassifi
 
 // llamaOptions returns the model-building part of the options.
 func (o Options) llamaOptions() BuildOptions {
-	return BuildOptions{DType: o.DType, Device: o.Device}
+	return BuildOptions{DType: o.DType, Device: o.Device, loading: true}
 }
 
 // setFreqFactors hands GGUF's rope_freqs to the model's rotary embedding.

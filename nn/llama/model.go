@@ -19,6 +19,9 @@ type BuildOptions struct {
 	// RNG initialises new weights as transformers does (N(0, initializer_range), norms at 1, biases and the
 	// padding row at 0). nil leaves weights at zero, for a model whose weights are loaded next.
 	RNG *rand.Rand
+	// loading leaves the weights uninitialised (Load fills every one of them next, or fails): a 7B model's 13.5
+	// GB is then neither zeroed nor touched before the checkpoint's pages take its place.
+	loading bool
 }
 
 // resolve fills in defaults and checks the dtype.
@@ -41,6 +44,9 @@ func (o BuildOptions) resolve() (BuildOptions, error) {
 // llamaInit creates one frozen weight of the model: N(0, std) drawn from o.RNG (zeroRow ≥ 0 zeroes that row),
 // or a constant when o.RNG is nil or std is not positive.
 func llamaInit(o BuildOptions, shape []int64, std, constant float64, zeroRow int) *ts.Tensor {
+	if o.loading {
+		return ts.MustEmpty(shape, o.DType, o.Device)
+	}
 	if o.RNG == nil || std <= 0 {
 		if constant == 0 {
 			return ts.MustZeros(shape, o.DType, o.Device)

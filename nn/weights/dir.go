@@ -226,6 +226,20 @@ func (d *Dir) Tensor(name string) (*ts.Tensor, error) {
 	return s.Tensor(name)
 }
 
+// Mapped returns tensor name over its memory-mapped file (Safetensors.Mapped); errUnsupported when the file is
+// not safetensors.
+func (d *Dir) Mapped(name string) (*ts.Tensor, error) {
+	s, err := d.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := s.(mapper)
+	if !ok {
+		return nil, errUnsupported
+	}
+	return m.Mapped(name)
+}
+
 // ReadInto reads tensor name into dst (a contiguous CPU tensor of the stored dtype and shape) when its file is
 // safetensors; errUnsupported otherwise.
 func (d *Dir) ReadInto(name string, dst *ts.Tensor) error {

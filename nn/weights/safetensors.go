@@ -35,6 +35,8 @@ type Safetensors struct {
 	Tensors  map[string]TensorInfo
 	f        *os.File
 	dataOff  int64
+	size     int64                      // file size in bytes
+	maps     map[gotch.DType]*ts.Tensor // the file mapped as one 1-D tensor per dtype (Mapped)
 }
 
 var safetensorsDTypes = map[string]gotch.DType{
@@ -79,7 +81,7 @@ func readSafetensorsHeader(f *os.File, path string) (*Safetensors, error) {
 	if err := json.Unmarshal(hdr, &raw); err != nil {
 		return nil, fmt.Errorf("weights: %s: header is not valid JSON: %w", path, err)
 	}
-	st := &Safetensors{Path: path, Tensors: map[string]TensorInfo{}, f: f, dataOff: 8 + int64(n)}
+	st := &Safetensors{Path: path, Tensors: map[string]TensorInfo{}, f: f, dataOff: 8 + int64(n), size: fi.Size()}
 	dataLen := fi.Size() - st.dataOff
 	// in name order, so that a file with several bad entries is always reported at the same one
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
@@ -188,6 +190,53 @@ func (s *Safetensors) read(name string, ti TensorInfo, t *ts.Tensor) error {
 	return nil
 }
 
+// Mapped returns tensor name as a CPU tensor over the file's bytes, memory-mapped copy-on-write: nothing is read
+// until the tensor is used (its pages then fault in from the page cache, shared with it), and writing to it
+// copies the written pages, leaving the file as it is. The mapping is libtorch's from_file (one per dtype, made on
+// first use), which unmaps when the last tensor using it is freed, so the tensor outlives Close. It returns
+// errUnsupported when the tensor's bytes are not aligned to its element size (or it is empty), where Tensor
+// serves.
+//
+// LoadState gives a model's CPU tensor of the stored dtype this storage (set_), so that a 13.5 GB checkpoint
+// loads in a moment, and reads through it otherwise. A file must not be rewritten in place while a model maps
+// it (this module writes checkpoints to a new file and renames it).
+func (s *Safetensors) Mapped(name string) (*ts.Tensor, error) {
+	ti, ok := s.Tensors[name]
+	if !ok {
+		return nil, fmt.Errorf("weights: %s: no tensor %q", s.Path, name)
+	}
+	dt := safetensorsDTypes[ti.DType]
+	size := safetensorsSizes[ti.DType]
+	off := s.dataOff + ti.DataOffsets[0]
+	if off%size != 0 || ti.DataOffsets[1] == ti.DataOffsets[0] {
+		return nil, errUnsupported
+	}
+	whole, ok := s.maps[dt]
+	if !ok {
+		var err error
+		whole, err = ts.FromFile(s.Path, false, []int64{s.size / size}, dt, gotch.CPU)
+		if err != nil {
+			return nil, fmt.Errorf("weights: %s: mapping the file: %w", s.Path, err)
+		}
+		if s.maps == nil {
+			s.maps = map[gotch.DType]*ts.Tensor{}
+		}
+		s.maps[dt] = whole
+	}
+	shape := slices.Clone(ti.Shape)
+	stride := make([]int64, len(shape))
+	n := int64(1)
+	for i := len(shape) - 1; i >= 0; i-- {
+		stride[i] = n
+		n *= shape[i]
+	}
+	v, err := whole.AsStrided(shape, stride, []int64{off / size}, false)
+	if err != nil {
+		return nil, fmt.Errorf("weights: %s: tensor %q: %w", s.Path, name, err)
+	}
+	return v, nil
+}
+
 // numel is the element count of shape (1 for a scalar).
 func numel(shape []int64) int64 {
 	n := int64(1)
@@ -215,8 +264,14 @@ func (s *Safetensors) DType(name string) (gotch.DType, error) {
 	return safetensorsDTypes[ti.DType], nil
 }
 
-// Close closes the file.
-func (s *Safetensors) Close() error { return s.f.Close() }
+// Close closes the file and drops its mappings (tensors made by Mapped keep theirs alive).
+func (s *Safetensors) Close() error {
+	for _, t := range s.maps {
+		t.MustDrop()
+	}
+	s.maps = nil
+	return s.f.Close()
+}
 
 // ReadSafetensors loads every tensor of a file on the CPU, with its metadata.
 func ReadSafetensors(path string) (map[string]*ts.Tensor, map[string]string, error) {

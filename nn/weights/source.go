@@ -89,14 +89,17 @@ func LoadState(model any, src Source, o LoadOptions) error {
 		if !ok {
 			continue
 		}
-		dst := p.Tensor.MustDetach(false)
-		if err := loadTensor(src, name, dst); err != nil {
-			dst.MustDrop()
+		if err := loadTensor(src, name, p.Tensor); err != nil {
 			return err
 		}
-		dst.MustDrop()
 	}
 	return nil
+}
+
+// mapper is a Source that can give a tensor over its memory-mapped file (Safetensors; Dir when the tensor's file
+// is safetensors).
+type mapper interface {
+	Mapped(name string) (*ts.Tensor, error)
 }
 
 // intoReader is a Source that can read a tensor straight into a contiguous CPU tensor of its stored dtype
@@ -108,10 +111,33 @@ type intoReader interface {
 // errUnsupported is ReadInto's answer for a file that cannot read in place.
 var errUnsupported = errors.New("weights: reading in place is not supported for this file")
 
-// loadTensor copies tensor name of src into dst: in place when dst is a contiguous CPU tensor of the stored dtype
-// and src can read so (one pass over the bytes), else through a CPU tensor that Copy_ converts to dst's dtype and
-// device.
-func loadTensor(src Source, name string, dst *ts.Tensor) error {
+// loadTensor fills param, a model's tensor, with tensor name of src, by the cheapest way src allows:
+//   - a CPU tensor of the stored dtype that needs no gradient takes the memory-mapped file's storage (set_):
+//     nothing is copied or read until it is used;
+//   - otherwise a mapped tensor is copied (converting dtype, or to the GPU) straight from the mapping;
+//   - a source without mappings reads in place when dtypes match (ReadInto), else through a CPU tensor that Copy_
+//     converts to param's dtype and device.
+func loadTensor(src Source, name string, param *ts.Tensor) error {
+	if m, ok := src.(mapper); ok {
+		v, err := m.Mapped(name)
+		if err == nil {
+			defer v.MustDrop()
+			if !param.MustDevice().IsCuda() && param.DType() == v.DType() && !param.MustRequiresGrad() &&
+				param.MustIsContiguous() && nn.SameShape(param.MustSize(), v.MustSize()) {
+				param.MustSetSourceTensor_(v)
+				return nil
+			}
+			dst := param.MustDetach(false)
+			dst.Copy_(v)
+			dst.MustDrop()
+			return nil
+		}
+		if !errors.Is(err, errUnsupported) {
+			return err
+		}
+	}
+	dst := param.MustDetach(false)
+	defer dst.MustDrop()
 	if r, ok := src.(intoReader); ok && !dst.MustDevice().IsCuda() && dst.MustIsContiguous() {
 		if dt, err := src.DType(name); err == nil && dt == dst.DType() {
 			if err := r.ReadInto(name, dst); !errors.Is(err, errUnsupported) {
