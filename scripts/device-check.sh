@@ -8,7 +8,7 @@
 #   scripts/device-check.sh run [cuda|cpu]
 #                                       there (in a copy of the working tree holding .device/): finds that machine's
 #                                       torch libraries through python3, runs every check below and writes
-#                                       report.json and report.txt to $OUT (default out/device-check).
+#                                       report.txt, report.json and logs.txt to $OUT (default out/device-check).
 #   scripts/device-check.sh rehearse    here: pack, copy the tracked tree and .device/ to a scratch directory and
 #                                       run it there on the CPU with the small profile, as the GPU machine will.
 #
@@ -28,7 +28,8 @@
 # one, every SmolLM2 step is reported as skipped and the rest runs.
 #
 # Environment: PYTHON (default python3: the interpreter that holds torch), OUT, PROFILE=full|small (default full
-# on cuda, small on cpu: a 2-layer 7B-wide model, shorter rows).
+# on cuda, small on cpu: a 2-layer 7B-wide model, shorter rows), DEADLINE (seconds for the whole run, default 540:
+# a step that would end past it is cut short or skipped, so that the report is always written).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -96,25 +97,33 @@ pack() {
 	printf 'device-check: call 1 carries .device/one and runs `true`; call 2 carries .device/two and runs `bash scripts/device-check.sh run cuda`\n' >&2
 }
 
-# step NAME LIMIT_S CMD...: runs CMD with a time limit, its output to $OUT/NAME.log, and records the outcome.
+# step NAME LIMIT_S CMD...: runs CMD with a time limit, its output to $work/logs/NAME.log (and its tail to the
+# report), and records the outcome.
 step() {
 	local name=$1 limit=$2
 	shift 2
+	local left=$((deadline - $(date +%s)))
+	if [ "$left" -lt 30 ]; then
+		skip "$name" "out of time (DEADLINE=${DEADLINE:-540} s for the whole run)"
+		return
+	fi
+	[ "$limit" -gt $((left - 15)) ] && limit=$((left - 15))
 	local t0 rc
 	t0=$(date +%s.%N)
 	printf '\n== %s (limit %ss): %s\n' "$name" "$limit" "$*" | tee -a "$OUT/report.txt"
-	timeout --kill-after=10 "$limit" "$@" >"$OUT/$name.log" 2>&1
+	timeout --kill-after=10 "$limit" "$@" >"$work/logs/$name.log" 2>&1
 	rc=$?
 	local secs
 	secs=$(python_ -c "import time; print(round(time.time() - $t0, 1))")
-	tail -n 40 "$OUT/$name.log" | tee -a "$OUT/report.txt"
-	printf '%s\t%s\t%s\n' "$name" "$rc" "$secs" >>"$OUT/steps.tsv"
+	tail -n 40 "$work/logs/$name.log" | tee -a "$OUT/report.txt"
+	{ printf '\n===== %s: %s\n' "$name" "$*"; cat "$work/logs/$name.log"; } >>"$OUT/logs.txt"
+	printf '%s\t%s\t%s\n' "$name" "$rc" "$secs" >>"$work/steps.tsv"
 	printf '== %s: exit %s after %s s\n' "$name" "$rc" "$secs" | tee -a "$OUT/report.txt"
 }
 
 skip() {
 	printf '\n== %s: skipped: %s\n' "$1" "$2" | tee -a "$OUT/report.txt"
-	printf '%s\tskipped\t0\t%s\n' "$1" "$2" >>"$OUT/steps.tsv"
+	printf '%s\tskipped\t0\t%s\n' "$1" "$2" >>"$work/steps.tsv"
 }
 
 python_() { "$PY" "$@"; }
@@ -123,18 +132,19 @@ run() {
 	local device=${1:-cuda}
 	PY=${PYTHON:-python3}
 	OUT=${OUT:-out/device-check}
+	deadline=$(($(date +%s) + ${DEADLINE:-540})) # the GPU machine stops a command after 600 s
 	local profile=${PROFILE:-}
 	[ -n "$profile" ] || { [ "$device" = cuda ] && profile=full || profile=small; }
 	mkdir -p "$OUT"
 	: >"$OUT/report.txt"
-	: >"$OUT/steps.tsv"
+	: >"$OUT/logs.txt"
 	[ -d "$dev_dir/two/bin" ] || die "no $dev_dir/two: run scripts/device-check.sh pack first (and carry .device/two)"
 	local torch_lib
 	torch_lib=$("$PY" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))') ||
 		die "$PY cannot import torch"
 	export LD_LIBRARY_PATH=$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-	local work=/tmp/device-check
-	rm -rf "$work" && mkdir -p "$work/bin"
+	work=/tmp/device-check # everything but the report lives here ($OUT returns at most 8 files)
+	rm -rf "$work" && mkdir -p "$work/bin" "$work/logs" && : >"$work/steps.tsv"
 	for f in "$dev_dir"/two/bin/*.xz; do
 		xz -dc "$f" >"$work/bin/$(basename "$f" .xz)" && chmod +x "$work/bin/$(basename "$f" .xz)"
 	done
@@ -164,47 +174,49 @@ run() {
 	local common=(-python "$PY" -peer scripts/reference/bench_peer.py -device "$device" -threads "$threads")
 	local kinds=gpt2,roberta,llama
 	[ -n "$gguf" ] && kinds=$kinds,smollm2
-	step check 300 "$b" -check "${common[@]}" -check-kinds "$kinds" -gguf "$gguf" -out "$OUT/bench"
+	step check 300 "$b" -check "${common[@]}" -check-kinds "$kinds" -gguf "$gguf" -out "$work/out"
 
 	# the Llama-2-7B shape: random bf16 weights made on the device (small: 2 layers of the same width)
 	local layers=32 b7=4 t7=512 runs7=1 steps7=3
 	[ "$profile" = small ] && layers=2 b7=1 t7=64 steps7=2
 	step make7b 240 "$PY" scripts/make_llama7b.py "$work/llama7b" --layers "$layers" --device "$device" --shard-gb 5
 	step bench7b 420 "$b" "${common[@]}" -7b -llama7b "$work/llama7b" -7b-batch "$b7" -7b-seq "$t7" -runs "$runs7" \
-		-warmup 1 -steps "$steps7" -out "$OUT/bench7b"
+		-warmup 1 -steps "$steps7" -out "$work/out/bench7b"
 	rm -rf "$work/llama7b"
 
 	if [ -n "$gguf" ]; then
 		local lb=32 lt=128 prompts=50 runs=2
 		[ "$profile" = small ] && lb=2 lt=32 prompts=4 runs=1
 		step bench 300 "$b" "${common[@]}" -rows smollm2,mmlu -dtype bfloat16 -gguf "$gguf" -llama-batch "$lb" \
-			-llama-seq "$lt" -mmlu "$data/mmlu" -shots 5 -prompts "$prompts" -runs "$runs" -warmup 2 -steps 5 -out "$OUT/bench"
+			-llama-seq "$lt" -mmlu "$data/mmlu" -shots 5 -prompts "$prompts" -runs "$runs" -warmup 2 -steps 5 -out "$work/out/bench"
 		step glue 180 "$work/bin/glue" -model "$gguf" -task sst2 -data "$data/glue" -device "$device" -dtype bfloat16 \
 			-grad-checkpoint -max-steps 20 -batch 8 -max-len 64 -eval-every 0 -limit-eval 64 -out "$work/glue"
 		step llama 180 "$work/bin/llama" -model "$gguf" -data "$data/instruct.jsonl" -device "$device" -dtype bfloat16 \
 			-grad-checkpoint -max-steps 10 -batch 8 -max-len 64 -out "$work/llama"
 		step mmlu 120 "$work/bin/mmlu" -model "$gguf" -data "$data/mmlu" -split val -limit 2 -shots 5 -device "$device" \
-			-dtype bfloat16 -batch 4 -out "$OUT/mmlu.json"
+			-dtype bfloat16 -batch 4 -out "$work/out/mmlu.json"
 	else
 		for s in bench glue llama mmlu; do skip "$s" "no SmolLM2 GGUF (carry .device/one in an earlier call)"; done
 	fi
-	"$PY" - "$OUT" <<'PY'
+	{
+	"$PY" - "$OUT" "$work" <<'PY'
 import json, os, sys
-out = sys.argv[1]
+out, work = sys.argv[1], sys.argv[2]
 steps = []
-for line in open(os.path.join(out, "steps.tsv")):
+for line in open(os.path.join(work, "steps.tsv")):
     f = line.rstrip("\n").split("\t")
     steps.append({"step": f[0], "exit": f[1], "seconds": float(f[2]), **({"why": f[3]} if len(f) > 3 else {})})
 rep = {"steps": steps}
-for key, path in [("check", "bench/check/check.json"), ("bench7b", "bench7b/bench.json"), ("bench", "bench/bench.json"),
+for key, path in [("check", "check/check.json"), ("bench7b", "bench7b/bench.json"), ("bench", "bench/bench.json"),
                   ("mmlu", "mmlu.json")]:
-    p = os.path.join(out, path)
+    p = os.path.join(work, "out", path)
     if os.path.exists(p):
         rep[key] = json.load(open(p))
 rep["passed"] = all(s["exit"] == "0" for s in steps)
 json.dump(rep, open(os.path.join(out, "report.json"), "w"), indent=1)
 print("device-check:", "passed" if rep["passed"] else "FAILED", "-", ", ".join(f'{s["step"]} {s["exit"]}' for s in steps))
 PY
+} | tee -a "$OUT/report.txt"
 }
 
 rehearse() {
