@@ -70,6 +70,20 @@ func Attend(q, k, v, bias *ts.Tensor, scale, p float64, train bool) *ts.Tensor {
 	return out
 }
 
+// AttendCausal is Attend with the causal mask and no other (each query attends to its own and earlier keys),
+// given to scaled_dot_product_attention as is_causal rather than as a mask tensor, so that CUDA's flash and
+// memory-efficient kernels apply. It drops q, k and v.
+func AttendCausal(q, k, v *ts.Tensor, scale, p float64, train bool) *ts.Tensor {
+	if !train {
+		p = 0
+	}
+	out := ts.MustScaledDotProductAttention(q, k, v, nil, p, true, []float64{scale}, false)
+	q.MustDrop()
+	k.MustDrop()
+	v.MustDrop()
+	return out
+}
+
 // Dropout applies dropout p in training mode, dropping x; otherwise it returns x itself.
 func Dropout(x *ts.Tensor, p float64, train bool) *ts.Tensor {
 	if !train || p == 0 {

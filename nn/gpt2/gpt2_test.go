@@ -29,6 +29,17 @@ func TestGPT2HFParity(t *testing.T) {
 		m := nntest.LoadClassifier(t, gpt2.Load, filepath.Join(dir, "st"), func(o *nn.ClassifierOptions) { o.PadTokenID = &none })
 		assert.Less(t, nntest.MaxDiff(nntest.EvalLogits(t, m, ids, mask), ref["logits"]), 1e-4)
 	})
+	t.Run("unpadded row through is_causal", func(t *testing.T) {
+		// row 0 fills all T positions: alone, with no mask or an all-ones one, the attention is causal only and runs
+		// as scaled_dot_product_attention's is_causal; its logits are transformers' on the padded batch
+		row := ids.MustNarrow(0, 0, 1, false)
+		want := ref["logits"].MustNarrow(0, 0, 1, false)
+		for _, m := range []*ts.Tensor{nil, ts.MustOnes(row.MustSize(), gotch.Int64, gotch.CPU)} {
+			assert.Less(t, nntest.MaxDiff(nntest.EvalLogits(t, st, row, m), want), 1e-5)
+		}
+		full := mask.MustNarrow(0, 0, 1, false).MustSum(gotch.Float, true)
+		require.Equal(t, float64(mask.MustSize()[1]), nntest.Values(full)[0], "row 0 fills the batch's length")
+	})
 	for _, tc := range []struct {
 		layout string
 		dt     gotch.DType

@@ -111,15 +111,29 @@ func (m *Model) forward(ids, mask, pos *ts.Tensor, train bool) *ts.Tensor {
 		h.MustDrop()
 		h = next
 	}
-	bias.MustDrop()
+	if bias != nil {
+		bias.MustDrop()
+	}
 	out := m.LnF.Forward(h)
 	h.MustDrop()
 	return out
 }
 
 // attentionBias builds the additive bias [B|1, 1, T, T]: finfo.min where a key lies after the query or is
-// padding.
+// padding. Without padding (mask nil or all ones) it returns nil: the attention is causal alone, which runs as
+// scaled_dot_product_attention's is_causal.
 func attentionBias(mask *ts.Tensor, t int64, dt gotch.DType, dev gotch.Device) *ts.Tensor {
+	if mask == nil {
+		return nil
+	}
+	if lo, _ := nn.MinMax(mask); lo == 1 {
+		return nil
+	}
+	return causalBias(mask, t, dt, dev)
+}
+
+// causalBias is attentionBias's mask tensor, also for a batch without padding (mask nil).
+func causalBias(mask *ts.Tensor, t int64, dt gotch.DType, dev gotch.Device) *ts.Tensor {
 	ones := ts.MustOnes([]int64{t, t}, gotch.Bool, dev)
 	causal := ones.MustTriu(1, true).MustView([]int64{1, 1, t, t}, true)
 	masked := causal
@@ -168,13 +182,23 @@ func (a *Attention) forward(x, bias, pos *ts.Tensor, c Config, scale float64, tr
 		q := nn.RowsAt(parts[0], pos)
 		parts[0].MustDrop()
 		parts[0] = q
+		if bias == nil { // the queried rows of the causal mask
+			full := causalBias(nil, x.MustSize()[1], x.DType(), x.MustDevice())
+			defer full.MustDrop()
+			bias = full
+		}
 		bias = nn.MaskRowsAt(bias, pos) // [B, 1, 1, T]
 		defer bias.MustDrop()
 	}
 	q := nn.SplitHeads(parts[0], c.NHead, true)
 	k := nn.SplitHeads(parts[1], c.NHead, true)
 	v := nn.SplitHeads(parts[2], c.NHead, true)
-	o := nn.MergeHeads(nn.Attend(q, k, v, bias, scale, c.AttnPdrop, train), true)
+	var o *ts.Tensor
+	if bias == nil {
+		o = nn.MergeHeads(nn.AttendCausal(q, k, v, scale, c.AttnPdrop, train), true)
+	} else {
+		o = nn.MergeHeads(nn.Attend(q, k, v, bias, scale, c.AttnPdrop, train), true)
+	}
 	y := a.CProj.ForwardT(o, train)
 	o.MustDrop()
 	return nn.Dropout(y, c.ResidPdrop, train)
