@@ -60,24 +60,21 @@ func MergeHeads(x *ts.Tensor, del bool) *ts.Tensor {
 // Attend computes softmax(q·kᵀ·scale + bias)·v for q, k, v [B, H, T, D] and an additive bias broadcastable
 // to [B, H, T, T] (nil for none), with dropout p on the attention weights when train is set. It drops q, k and v.
 func Attend(q, k, v, bias *ts.Tensor, scale, p float64, train bool) *ts.Tensor {
-	if !train {
-		p = 0
-	}
-	out := ts.MustScaledDotProductAttention(q, k, v, bias, p, false, []float64{scale}, false)
-	q.MustDrop()
-	k.MustDrop()
-	v.MustDrop()
-	return out
+	return attend(q, k, v, bias, false, scale, p, train)
 }
 
 // AttendCausal is Attend with the causal mask and no other (each query attends to its own and earlier keys),
 // given to scaled_dot_product_attention as is_causal rather than as a mask tensor, so that CUDA's flash and
 // memory-efficient kernels apply. It drops q, k and v.
 func AttendCausal(q, k, v *ts.Tensor, scale, p float64, train bool) *ts.Tensor {
+	return attend(q, k, v, nil, true, scale, p, train)
+}
+
+func attend(q, k, v, bias *ts.Tensor, causal bool, scale, p float64, train bool) *ts.Tensor {
 	if !train {
 		p = 0
 	}
-	out := ts.MustScaledDotProductAttention(q, k, v, nil, p, true, []float64{scale}, false)
+	out := ts.MustScaledDotProductAttention(q, k, v, bias, p, causal, []float64{scale}, false)
 	q.MustDrop()
 	k.MustDrop()
 	v.MustDrop()

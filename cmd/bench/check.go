@@ -300,13 +300,10 @@ var checkKinds = []string{"gpt2", "roberta", "llama", "smollm2"}
 // weights, the peer and this project run it on -device, and on a GPU this project also on the CPU (fp32).
 // It prints a table, writes OUT/check/check.json and returns 1 when a comparison fails.
 func checkMain(o *options, w io.Writer) int {
-	self, err := os.Executable()
+	self, err := o.prepare()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
-	}
-	if o.gguf == "" {
-		o.gguf = findGGUF(filepath.Dir(filepath.Dir(o.python)))
 	}
 	root := filepath.Join(o.outDir, "check")
 	if err := os.MkdirAll(root, 0o755); err != nil {

@@ -179,15 +179,21 @@ func compareAnswers(project, peer []Result) string {
 	return fmt.Sprintf("predicted letters differ: project %s, peer %s (%d of %d agree)", a, b, same, max(len(a), len(b)))
 }
 
+// prepare returns this executable's path (the Go workers run it) and finds the SmolLM2 GGUF file when -gguf is
+// not given.
+func (o *options) prepare() (string, error) {
+	if o.gguf == "" {
+		o.gguf = findGGUF(filepath.Dir(filepath.Dir(o.python)))
+	}
+	return os.Executable()
+}
+
 // orchestrate runs every row and writes the table and bench.json.
 func orchestrate(o *options) int {
-	self, err := os.Executable()
+	self, err := o.prepare()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
-	}
-	if o.gguf == "" {
-		o.gguf = findGGUF(filepath.Dir(filepath.Dir(o.python)))
 	}
 	plan, err := o.Plan()
 	if err != nil {
