@@ -116,3 +116,23 @@ func TestLoadStateReadsUnalignedTensors(t *testing.T) {
 	assert.Equal(t, []float64{1, 2, 3, 4, 5, 6}, nntest.Values(m.Proj.Weight))
 	assert.Equal(t, []float64{0.25, -8, 3}, nntest.Values(m.Out.Weight))
 }
+
+// WriteSafetensors writes a view (transposed, or a slice at a storage offset) in row-major order of its own shape.
+func TestWriteSafetensorsViews(t *testing.T) {
+	x := nntest.F32([]int64{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	views := []nn.NamedTensor{
+		{Name: "t", Tensor: x.MustT(false)},                  // [3, 2]: 1 4 2 5 3 6
+		{Name: "row1", Tensor: x.MustNarrow(0, 1, 1, false)}, // [1, 3] at offset 3: 4 5 6
+		{Name: "col2", Tensor: x.MustNarrow(1, 2, 1, false)}, // [2, 1], strided: 3 6
+		{Name: "bf16", Tensor: x.MustTotype(gotch.BFloat16, false)},
+	}
+	path := filepath.Join(t.TempDir(), "views.safetensors")
+	require.NoError(t, weights.WriteSafetensors(path, views, nil))
+	got, _, err := weights.ReadSafetensors(path)
+	require.NoError(t, err)
+	for name, want := range map[string][]float64{"t": {1, 4, 2, 5, 3, 6}, "row1": {4, 5, 6}, "col2": {3, 6}, "bf16": {1, 2, 3, 4, 5, 6}} {
+		assert.Equal(t, want, nntest.Values(got[name]), name)
+	}
+	assert.Equal(t, []int64{3, 2}, got["t"].MustSize())
+	assert.Equal(t, gotch.BFloat16, got["bf16"].DType())
+}

@@ -292,33 +292,33 @@ func ReadSafetensors(path string) (map[string]*ts.Tensor, map[string]string, err
 }
 
 // WriteSafetensors writes tensors (any device; F32, F64, F16, BF16, I64 or I32) to path atomically: a temporary
-// file in the same directory is renamed over path once complete. Tensors are stored in the order given.
+// file in the same directory is renamed over path once complete. Tensors are stored in the order given, each
+// written from its own memory (a contiguous CPU copy only where it is not one already), so that writing a
+// checkpoint holds at most one tensor more than the model does.
 func WriteSafetensors(path string, tensors []nn.NamedTensor, metadata map[string]string) error {
-	type entry struct {
-		info TensorInfo
-		data []byte
+	if !littleEndian {
+		return fmt.Errorf("weights: %s: writing safetensors (little-endian) from a big-endian host is not supported", path)
 	}
 	header := map[string]any{}
 	if len(metadata) > 0 {
 		header["__metadata__"] = metadata
 	}
-	entries := make([]entry, 0, len(tensors))
 	var off int64
 	for _, nt := range tensors {
 		if _, dup := header[nt.Name]; dup || nt.Name == "" || nt.Name == "__metadata__" {
 			return fmt.Errorf("weights: %s: duplicate, empty or reserved tensor name %q", path, nt.Name)
 		}
-		dt, data, err := tensorBytes(nt.Tensor)
-		if err != nil {
-			return fmt.Errorf("weights: %s: tensor %q: %w", path, nt.Name, err)
+		dt, ok := safetensorsNames[nt.Tensor.DType()]
+		if !ok {
+			return fmt.Errorf("weights: %s: tensor %q: unsupported dtype %v", path, nt.Name, nt.Tensor.DType())
 		}
-		e := entry{info: TensorInfo{DType: dt, Shape: nt.Tensor.MustSize(), DataOffsets: [2]int64{off, off + int64(len(data))}}, data: data}
-		if e.info.Shape == nil {
-			e.info.Shape = []int64{}
+		n := int64(nt.Tensor.Numel()) * safetensorsSizes[dt]
+		info := TensorInfo{DType: dt, Shape: nt.Tensor.MustSize(), DataOffsets: [2]int64{off, off + n}}
+		if info.Shape == nil {
+			info.Shape = []int64{}
 		}
-		off += int64(len(data))
-		header[nt.Name] = e.info
-		entries = append(entries, e)
+		off += n
+		header[nt.Name] = info
 	}
 	hdr, err := json.Marshal(header)
 	if err != nil {
@@ -336,87 +336,35 @@ func WriteSafetensors(path string, tensors []nn.NamedTensor, metadata map[string
 		if _, err := w.Write(hdr); err != nil {
 			return err
 		}
-		for _, e := range entries {
-			if _, err := w.Write(e.data); err != nil {
-				return err
+		for _, nt := range tensors {
+			if err := writeTensorData(w, nt.Tensor); err != nil {
+				return fmt.Errorf("tensor %q: %w", nt.Name, err)
 			}
 		}
 		return nil
 	})
 }
 
-// tensorBytes copies a tensor's data to the host as little-endian bytes and names its safetensors dtype.
-func tensorBytes(t *ts.Tensor) (string, []byte, error) {
-	n := t.Numel()
-	var dt string
-	var view gotch.DType
-	switch t.DType() {
-	case gotch.Float:
-		dt, view = "F32", gotch.Float
-	case gotch.Double:
-		dt, view = "F64", gotch.Double
-	case gotch.Int64:
-		dt, view = "I64", gotch.Int64
-	case gotch.Int:
-		dt, view = "I32", gotch.Int
-	case gotch.Half:
-		dt, view = "F16", gotch.Int16
-	case gotch.BFloat16:
-		dt, view = "BF16", gotch.Int16
-	default:
-		return "", nil, fmt.Errorf("unsupported dtype %v", t.DType())
-	}
+// safetensorsNames are the safetensors dtype names WriteSafetensors writes.
+var safetensorsNames = map[gotch.DType]string{
+	gotch.Float: "F32", gotch.Double: "F64", gotch.Half: "F16", gotch.BFloat16: "BF16", gotch.Int64: "I64", gotch.Int: "I32",
+}
+
+// littleEndian reports the host's byte order: libtorch keeps tensors in it, and safetensors is little-endian.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// writeTensorData writes t's elements in row-major order from a contiguous CPU tensor's memory (t itself when it
+// is one).
+func writeTensorData(w io.Writer, t *ts.Tensor) error {
+	n := int64(t.Numel()) * int64(t.DType().Size())
 	if n == 0 {
-		return dt, nil, nil
+		return nil
 	}
-	c := t.MustDetach(false).MustContiguous(true)
-	if view != t.DType() {
-		c = c.MustViewDtype(view, true)
-	}
+	c := t.MustDetach(false).MustTo(gotch.CPU, true).MustContiguous(true)
 	defer c.MustDrop()
-	var buf []byte
-	var err error
-	switch view {
-	case gotch.Float:
-		v := make([]float32, n)
-		if err = c.CopyData(v, n); err == nil {
-			buf = make([]byte, 4*n)
-			for i, x := range v {
-				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
-			}
-		}
-	case gotch.Double:
-		v := make([]float64, n)
-		if err = c.CopyData(v, n); err == nil {
-			buf = make([]byte, 8*n)
-			for i, x := range v {
-				binary.LittleEndian.PutUint64(buf[8*i:], math.Float64bits(x))
-			}
-		}
-	case gotch.Int64:
-		v := make([]int64, n)
-		if err = c.CopyData(v, n); err == nil {
-			buf = make([]byte, 8*n)
-			for i, x := range v {
-				binary.LittleEndian.PutUint64(buf[8*i:], uint64(x))
-			}
-		}
-	case gotch.Int:
-		v := make([]int32, n)
-		if err = c.CopyData(v, n); err == nil {
-			buf = make([]byte, 4*n)
-			for i, x := range v {
-				binary.LittleEndian.PutUint32(buf[4*i:], uint32(x))
-			}
-		}
-	case gotch.Int16:
-		v := make([]int16, n)
-		if err = c.CopyData(v, n); err == nil {
-			buf = make([]byte, 2*n)
-			for i, x := range v {
-				binary.LittleEndian.PutUint16(buf[2*i:], uint16(x))
-			}
-		}
-	}
-	return dt, buf, err
+	_, err := w.Write(unsafe.Slice((*byte)(c.MustDataPtr()), n))
+	return err
 }
