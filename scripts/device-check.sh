@@ -60,6 +60,9 @@ pack() {
 		GOWORK=$root/$build/go.work go build -trimpath -ldflags='-s -w' -o "$build/$cmd" "./cmd/$cmd"
 		xz -T2 -6 -c "$build/$cmd" >"$dev_dir/two/bin/$cmd.xz"
 	done
+	# what the binaries need of the other machine's C libraries (built against this machine's glibc and libstdc++)
+	printf 'device-check: the binaries need %s\n' "$(objdump -T "$build/bench" | grep -oE '(GLIBC|GLIBCXX|CXXABI)_[0-9.]+' |
+		sort -t_ -k1,1 -k2V | awk -F_ '{v[$1]=$0} END {for (k in v) printf "%s ", v[k]}')" >&2
 	# gguf-py for the reference scripts that read GGUF files (the GPU machine's Python lacks it)
 	local gv
 	gv=$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("gguf"))')
