@@ -61,6 +61,14 @@ else
 fi
 [ -f "$torch_dir/lib/libtorch_cpu.so" ] || die "no libtorch_cpu.so under $torch_dir/lib"
 
+# Gloo's headers, which torch's ProcessGroupGloo.hpp includes and the wheel does not ship (Debian's libgloo-dev;
+# the Gloo code itself is in libtorch_cpu).
+if [ ! -f /usr/include/gloo/config.h ]; then
+	log "installing libgloo-dev (Gloo's headers, for the c10d bindings)"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgloo-dev; } >.cache/apt.log 2>&1 ||
+		die "apt-get install libgloo-dev failed (see .cache/apt.log); install Gloo's headers (gloo/*.h) by hand"
+fi
+
 # 2. The generated gotch copy.
 gotch_version=$(awk '$1=="github.com/sugarme/gotch"{print $2}' go.mod)
 [ -n "$gotch_version" ] || gotch_version=$(awk '/github.com\/sugarme\/gotch /{print $2; exit}' go.mod)
@@ -88,7 +96,7 @@ import "C"
 GO
 )
 # The copy is regenerated only when its inputs change (a rebuild of the C++ bindings takes minutes).
-gen_hash=$(cat $(ls scripts/gotchgen/*.go | grep -v _test.go) scripts/gotchgen/*.py scripts/patch-gotch.sh | sha256sum | cut -c1-16)
+gen_hash=$(cat $(ls scripts/gotchgen/*.go | grep -v _test.go) scripts/gotchgen/*.py scripts/patch-gotch.sh scripts/c10d/* | sha256sum | cut -c1-16)
 want="gotch=$gotch_version torch=$torch_version lib.go=$(printf '%s' "$libgo" | sha256sum | cut -c1-16) gen=$gen_hash"
 if [ "$(cat .gotch/.generated 2>/dev/null)" != "$want" ]; then
 	log "generating .gotch: github.com/sugarme/gotch@$gotch_version bindings for libtorch $torch_version"
@@ -101,6 +109,13 @@ if [ "$(cat .gotch/.generated 2>/dev/null)" != "$want" ]; then
 	GOWORK=off go run ./scripts/gotchgen -decl .gotch.tmp/gen/Declarations.yaml -gotch .gotch.tmp
 	printf '%s\n' "$libgo" >.gotch.tmp/libtch/lib.go
 	bash scripts/patch-gotch.sh .gotch.tmp
+	# package dist: the c10d bindings (scripts/c10d), built with libtch's flags and Gloo's headers
+	mkdir -p .gotch.tmp/dist
+	cp scripts/c10d/dist.h scripts/c10d/dist.cpp .gotch.tmp/dist/
+	sed '/^\/\/go:build ignore$/,+1d' scripts/c10d/dist.go >.gotch.tmp/dist/dist.go
+	printf '%s\n' "$libgo" | sed -e 's/^package libtch$/package dist/' \
+		-e 's|^// #cgo CXXFLAGS: -std=c++17 |// #cgo CXXFLAGS: -std=c++17 -DUSE_C10D_GLOO |' >.gotch.tmp/dist/lib.go
+	grep -q 'DUSE_C10D_GLOO' .gotch.tmp/dist/lib.go || die "could not write .gotch.tmp/dist/lib.go"
 	echo "$want" >.gotch.tmp/.generated
 	rm -rf .gotch
 	mv .gotch.tmp .gotch

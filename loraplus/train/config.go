@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/loraplus-go/loraplus/loraplus"
+	"github.com/loraplus-go/loraplus/loraplus/dist"
 )
 
 // Config sets a training session. The LoRA settings are those of the wrapped model (loraplus.Model.Config).
@@ -49,6 +50,14 @@ type Config struct {
 	// BestMetric names the metric whose highest value the session tracks (State.Best); "" tracks none.
 	BestMetric string
 
+	// Dist, when set, trains data-parallel in its process group: each rank runs the forward and backward passes of
+	// its contiguous share of every step's examples (with the step's weights, so that the sum over ranks is the
+	// step of one process), the gradients and the loss are summed over the ranks before clipping and the update,
+	// and every rank applies the same update. Rank 0 alone writes Out (checkpoints, logs, history, metrics) and
+	// draws the progress bar; a stop (Ctrl-C) on any rank stops every rank after the same step. The ranks must run
+	// with the same settings (checked at New) and read Out on a shared file system to resume.
+	Dist *dist.Group
+
 	Log io.Writer // progress and evaluation lines; nil is os.Stderr
 	// OnStep, when set, is called after every optimizer step with the step number (from 1) and its loss.
 	OnStep func(step int, loss float64)
@@ -88,11 +97,17 @@ func (c *Config) Validate() error {
 func (c *Config) StepBatch() int { return c.BatchSize * max(c.GradAccum, 1) }
 
 func (c *Config) log() io.Writer {
+	if !c.main() {
+		return io.Discard
+	}
 	if c.Log == nil {
 		return os.Stderr
 	}
 	return c.Log
 }
+
+// main reports whether this process writes Out: a single process, or rank 0 of a data-parallel run.
+func (c *Config) main() bool { return c.Dist == nil || c.Dist.IsMain() }
 
 // fingerprint lists the settings that decide the training trajectory; a resumed run must match them. The keys
 // are those of the checkpoints written before this package existed, so that those still resume.

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/sugarme/gotch/ts"
 
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/loraplus/progress"
@@ -94,6 +97,7 @@ type Session struct {
 	order           [][]int // batches of the current epoch; nil until drawn
 
 	stop      atomic.Bool
+	stopAll   bool // set by step in a data-parallel run when any rank was stopped
 	lastSaved int
 	start     time.Time
 	startStep int
@@ -138,8 +142,22 @@ func New(lm *loraplus.Model, task Task, cfg Config) (*Session, error) {
 	if s.state.RNG, err = s.pcg.MarshalBinary(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := PrepareOut(cfg.Out, cfg.log()); err != nil {
-		return nil, err
+	if cfg.main() {
+		if err := PrepareOut(cfg.Out, cfg.log()); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Dist != nil {
+		if w := cfg.Dist.WorldSize; cfg.StepBatch() < w {
+			return nil, fmt.Errorf("train: a step of %d examples cannot be shared by %d ranks", cfg.StepBatch(), w)
+		}
+		fp, err := json.Marshal(s.state.Config)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if err := cfg.Dist.CheckSame([]string{"training settings", "resume"}, []string{string(fp), cfg.Resume}); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
 	}
 	if cfg.Resume != "" {
 		dir, err := ResolveCheckpoint(cfg.Out, cfg.Resume)
@@ -150,6 +168,11 @@ func New(lm *loraplus.Model, task Task, cfg Config) (*Session, error) {
 			return nil, err
 		}
 		s.lastSaved = s.state.Step
+	}
+	if cfg.Dist != nil { // every rank starts from rank 0's tensors
+		if err := cfg.Dist.Broadcast(lm.Trainable()); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -179,12 +202,13 @@ func (s *Session) Stop() { s.stop.Store(true) }
 // update is not applied and the last checkpoint stays the last good one).
 func (s *Session) Run(ctx context.Context) (*Result, error) {
 	_, evaluates := s.task.(Evaluator)
-	if evaluates {
+	main := s.cfg.main()
+	if evaluates && main {
 		if err := openHistory(s.cfg.Out, s.state.Step); err != nil {
 			return nil, err
 		}
 	}
-	if s.cfg.LogEvery > 0 {
+	if s.cfg.LogEvery > 0 && main {
 		if err := truncateJSONL(s.cfg.Out, LogFile, "log", s.state.Step); err != nil {
 			return nil, err
 		}
@@ -208,13 +232,21 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 	s.start, s.startStep, s.examples, s.tokens = time.Now(), s.state.Step, 0, 0
 	s.win = logWindow{start: s.start}
 	for s.state.Step < s.total {
-		if s.stop.Load() || (ctx != nil && ctx.Err() != nil) {
+		if ctx != nil && ctx.Err() != nil {
+			s.stop.Store(true)
+		}
+		// data-parallel: a rank's stop travels with the next step's all-reduce, so that every rank stops after
+		// the same step
+		if s.stop.Load() && (s.cfg.Dist == nil || s.stopAll) {
 			return s.interrupt()
 		}
 		factor := s.sched.Factor(s.state.Step)
 		loss, norm, err := s.step(factor)
 		if err != nil {
 			return nil, err
+		}
+		if s.stopAll { // a rank of a data-parallel run was stopped: every rank stops after this step
+			s.stop.Store(true)
 		}
 		if s.state.Advance(len(s.order), s.pcg) {
 			s.order = nil
@@ -226,7 +258,7 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 		}
 		bar.Set(step-s.startStep, fmt.Sprintf("loss=%.4f lr_A=%.2e lr_B=%.2e %s", loss,
 			s.cfg.Optim.LR*factor, s.cfg.Optim.LR*s.cfg.Optim.Ratio*factor, s.speed()))
-		if s.cfg.LogEvery > 0 && step%s.cfg.LogEvery == 0 {
+		if s.cfg.LogEvery > 0 && main && step%s.cfg.LogEvery == 0 {
 			if err := s.logStep(norm); err != nil {
 				return nil, err
 			}
@@ -253,6 +285,9 @@ func (s *Session) Run(ctx context.Context) (*Result, error) {
 	}
 	FaultPoint("metrics", s.state.Step)
 	res := s.result()
+	if !main {
+		return res, nil
+	}
 	if err := WriteJSON(filepath.Join(s.cfg.Out, MetricsFile), res); err != nil {
 		return nil, err
 	}
@@ -282,7 +317,11 @@ func (s *Session) step(factor float64) (loss, norm float64, err error) {
 		return 0, norm, err
 	}
 	step := s.state.Step + 1
-	micros := BatchIndices(idx, s.cfg.BatchSize)
+	mine := idx
+	if d := s.cfg.Dist; d != nil { // this rank's contiguous share of the step's examples
+		mine = idx[len(idx)*d.Rank/d.WorldSize : len(idx)*(d.Rank+1)/d.WorldSize]
+	}
+	micros := BatchIndices(mine, s.cfg.BatchSize)
 	if err := s.opt.ZeroGrad(); err != nil {
 		return 0, norm, err
 	}
@@ -293,6 +332,9 @@ func (s *Session) step(factor float64) (loss, norm float64, err error) {
 		if m > 0 {
 			b.Seed = nn.MixSeed(b.Seed, -m)
 		}
+		if d := s.cfg.Dist; d != nil && d.Rank > 0 { // other dropout masks on other ranks' examples
+			b.Seed = nn.MixSeed(b.Seed, -1000-d.Rank)
+		}
 		if err := nn.ManualSeed(b.Seed); err != nil {
 			return 0, norm, err
 		}
@@ -300,7 +342,7 @@ func (s *Session) step(factor float64) (loss, norm float64, err error) {
 		if err != nil {
 			return 0, norm, fmt.Errorf("train: step %d: %w", step, err)
 		}
-		if !finite(l.Value) {
+		if !finite(l.Value) && s.cfg.Dist == nil { // data-parallel: checked on the step's loss, on every rank
 			return 0, norm, fmt.Errorf("train: loss is %v at step %d (epoch %d, batch %d); stopped before the update, last good checkpoint: %s",
 				l.Value, step, s.state.Epoch, s.state.EpochStep, s.lastCheckpointName())
 		}
@@ -313,6 +355,11 @@ func (s *Session) step(factor float64) (loss, norm float64, err error) {
 		s.tokens += l.Tokens
 		s.win.examples += len(part)
 		s.win.tokens += l.Tokens
+	}
+	if s.cfg.Dist != nil {
+		if v, err = s.reduce(v, step); err != nil {
+			return 0, norm, err
+		}
 	}
 	if s.cfg.ClipNorm > 0 {
 		if norm = loraplus.ClipGradNorm(s.lm.Trainable(), s.cfg.ClipNorm); !finite(norm) {
@@ -331,6 +378,46 @@ func (s *Session) step(factor float64) (loss, norm float64, err error) {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// reduce sums, over the ranks of a data-parallel step, the trainable tensors' gradients (a rank whose share was
+// empty adds zeros), the step's loss v (each rank's part of it) and whether a rank was stopped, and returns the
+// step's loss; a loss that is not finite stops every rank before the update.
+func (s *Session) reduce(v float64, step int) (float64, error) {
+	params := s.lm.Trainable()
+	grads := make([]*ts.Tensor, 0, len(params)+1)
+	defer func() {
+		for _, g := range grads {
+			g.MustDrop()
+		}
+	}()
+	for _, p := range params {
+		g := p.MustGrad(false)
+		if !g.MustDefined() {
+			g.MustDrop()
+			z := p.MustSum(p.DType(), false).MustMulScalar(ts.FloatScalar(0), true)
+			z.MustBackward()
+			z.MustDrop()
+			g = p.MustGrad(false)
+		}
+		grads = append(grads, g)
+	}
+	stop := 0.0
+	if s.stop.Load() {
+		stop = 1
+	}
+	extra := ts.MustOfSlice([]float32{float32(v), float32(stop)})
+	grads = append(grads, extra)
+	if err := s.cfg.Dist.AllReduceSum(grads); err != nil {
+		return 0, fmt.Errorf("train: step %d: %w", step, err)
+	}
+	vals := extra.Float64Values()
+	v, s.stopAll = vals[0], vals[1] > 0
+	if !finite(v) {
+		return 0, fmt.Errorf("train: loss is %v at step %d (epoch %d, over %d ranks); stopped before the update, last good checkpoint: %s",
+			v, step, s.state.Epoch, s.cfg.Dist.WorldSize, s.lastCheckpointName())
+	}
+	return v, nil
+}
 
 // nextBatch draws the epoch's order when a new epoch starts and returns the next batch of example indices.
 func (s *Session) nextBatch() ([]int, error) {
@@ -363,6 +450,9 @@ func (s *Session) evaluate(factor float64) error {
 	}
 	s.state.LossSum, s.state.LossSteps = 0, 0
 	fmt.Fprintf(s.cfg.log(), "\neval step %d (epoch %.2f): %s train_loss=%.4f\n", step, e.Epoch, m, e.TrainLoss)
+	if !s.cfg.main() {
+		return nil
+	}
 	if err := appendHistory(s.cfg.Out, e); err != nil {
 		return err
 	}
@@ -409,6 +499,10 @@ func (s *Session) result() *Result {
 // removed afterwards.
 func (s *Session) SaveCheckpoint() (string, error) {
 	step := s.state.Step
+	if !s.cfg.main() { // rank 0 writes it
+		s.lastSaved = step
+		return CheckpointDir(s.cfg.Out, step), nil
+	}
 	if s.lastSaved == step {
 		if _, err := os.Stat(CheckpointDir(s.cfg.Out, step)); err == nil {
 			return CheckpointDir(s.cfg.Out, step), nil

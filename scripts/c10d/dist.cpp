@@ -1,0 +1,89 @@
+// c10d bindings: libtorch's TCPStore and ProcessGroupGloo behind the C interface of dist.h. Built with the flags
+// of the generated gotch's libtch (libtorch's headers and libraries) and Gloo's headers (Debian's libgloo-dev; the
+// wheel ships the c10d headers and libtorch_cpu the Gloo code, but not Gloo's own headers).
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "dist.h"
+
+namespace {
+
+struct group {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  std::chrono::milliseconds timeout;
+};
+
+char *error(const char *what) { return strdup(what); }
+
+template <typename F> char *guard(F f) {
+  try {
+    f();
+    return nullptr;
+  } catch (const std::exception &e) {
+    return error(e.what());
+  } catch (...) {
+    return error("unknown C++ exception");
+  }
+}
+
+// wait waits for a collective; a peer that died or a timeout throws.
+void wait(group *g, const c10::intrusive_ptr<c10d::Work> &w) {
+  if (!w->wait(g->timeout)) {
+    throw std::runtime_error("collective did not complete in time");
+  }
+}
+
+} // namespace
+
+extern "C" {
+
+char *dist_new(const char *host, int port, int rank, int size, int64_t timeout_ms, dist_group *out) {
+  return guard([&] {
+    std::chrono::milliseconds timeout(timeout_ms);
+    c10d::TCPStoreOptions o;
+    o.port = static_cast<uint16_t>(port);
+    o.isServer = rank == 0;
+    o.numWorkers = size;
+    o.timeout = timeout;
+    auto store = c10::make_intrusive<c10d::TCPStore>(std::string(host), o);
+    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(host));
+    auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
+    *out = new group{store, pg, timeout};
+  });
+}
+
+char *dist_allreduce_sum(dist_group g, void *tensor) {
+  return guard([&] {
+    auto *gr = static_cast<group *>(g);
+    std::vector<at::Tensor> v{*static_cast<torch::Tensor *>(tensor)};
+    wait(gr, gr->pg->allreduce(v));
+  });
+}
+
+char *dist_broadcast(dist_group g, void *tensor, int root) {
+  return guard([&] {
+    auto *gr = static_cast<group *>(g);
+    std::vector<at::Tensor> v{*static_cast<torch::Tensor *>(tensor)};
+    c10d::BroadcastOptions o;
+    o.rootRank = root;
+    wait(gr, gr->pg->broadcast(v, o));
+  });
+}
+
+char *dist_barrier(dist_group g) {
+  return guard([&] {
+    auto *gr = static_cast<group *>(g);
+    wait(gr, gr->pg->barrier());
+  });
+}
+
+void dist_free(dist_group g) { delete static_cast<group *>(g); }
+
+} // extern "C"
