@@ -23,6 +23,7 @@ const defaultModel = "gpt2"
 
 // options are the command's flags after parsing and checking.
 type options struct {
+	nproc     int // -nproc: ranks to launch on this machine
 	task      glue.Task
 	modelDir  string
 	tokDir    string
@@ -110,6 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	fs.StringVar(&o.dataDir, "data", "data/glue", "GLUE root (holding MNLI/, QQP/, ...) or the task directory itself")
 	fs.StringVar(&o.out, "out", "", "output directory (default out/glue/TASK)")
 	fs.StringVar(&o.device, "device", "auto", "cpu, cuda or auto (cuda when available)")
+	fs.IntVar(&o.nproc, "nproc", 0, "data-parallel on this machine: run N processes (1 libtorch thread each unless -threads), as torchrun --nproc-per-node N --no-python does; under torchrun, the variables it sets make this process one rank")
 	fs.StringVar(&o.dtype, "dtype", "float32", "frozen base weights' dtype: float32, bfloat16 or float16 (LoRA adapters, head and "+
 		"optimizer state stay float32; float16 needs CUDA)")
 	fs.IntVar(&o.threads, "threads", 0, "libtorch intra-op threads (0 keeps libtorch's default)")

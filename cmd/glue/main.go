@@ -22,6 +22,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -39,11 +40,30 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	parse := func(args []string) (*options, error) { return parseFlags(args, stderr) }
 	return cli.Main("glue", args, stderr, parse, func(o *options, st *cli.Stopper) error {
+		if o.nproc > 1 {
+			return cli.Launch(o.nproc, args, stdout, stderr)
+		}
 		return dispatch(o, st, stdout, stderr)
 	})
 }
 
 func dispatch(o *options, st *cli.Stopper, stdout, stderr io.Writer) error {
+	grp, err := cli.JoinDist()
+	if err != nil {
+		return err
+	}
+	if grp != nil {
+		defer grp.Close()
+		if o.evalOnly || o.predict != "" || o.sweepA != nil || o.sweepGrid || o.compare {
+			return fmt.Errorf("a data-parallel run (WORLD_SIZE %d) trains one run: -eval-only, -predict, -sweep and -compare run in one process", grp.WorldSize)
+		}
+		if !grp.IsMain() {
+			stdout = io.Discard // rank 0 reports
+		}
+		if o.threads == 0 && !o.set["threads"] {
+			o.threads = 1 // the ranks share the cores
+		}
+	}
 	if o.threads > 0 {
 		if err := nn.SetNumThreads(o.threads); err != nil {
 			return err
@@ -56,6 +76,7 @@ func dispatch(o *options, st *cli.Stopper, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	s.dist = grp
 	switch {
 	case o.sweepA != nil || o.sweepGrid:
 		return runSweep(s, st)

@@ -11,6 +11,7 @@ import (
 	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/cmd/internal/hfconfig"
 	"github.com/loraplus-go/loraplus/glue"
+	"github.com/loraplus-go/loraplus/loraplus/dist"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 	"github.com/loraplus-go/loraplus/nn"
 )
@@ -27,6 +28,7 @@ type session struct {
 	targets []string
 	stdout  io.Writer
 	stderr  io.Writer
+	dist    *dist.Group // the data-parallel group; nil for one process
 }
 
 func newSession(o *options, stdout, stderr io.Writer) (*session, error) {
@@ -113,14 +115,17 @@ func (s *session) config(lrA, ratio float64, out, resume string) glue.TrainConfi
 	}
 	c.LogEvery = o.logEvery
 	c.Seed, c.Out, c.Resume, c.Device, c.BaseModel, c.Log = seed, out, resume, s.dev, o.modelDir, s.stderr
+	c.Dist = s.dist
 	return c
 }
 
 // train loads a fresh model and trains it at (lrA, lrA·ratio) into out; printPlan prints the LoRA+ plan. The
 // output folder is readied before the model loads, so that one that takes no writes fails at once.
 func (s *session) train(st *cli.Stopper, lrA, ratio float64, out, resume string, printPlan bool) (*train.Result, error) {
-	if err := train.PrepareOut(out, s.stderr); err != nil {
-		return nil, err
+	if s.dist == nil || s.dist.IsMain() {
+		if err := train.PrepareOut(out, s.stderr); err != nil {
+			return nil, err
+		}
 	}
 	model, err := loadModel(s.o, s.dev, s.tok, s.kind)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 // options are the command's flags after parsing and checking.
 type options struct {
+	nproc    int // -nproc: ranks to launch on this machine
 	dataFile string
 	model    string
 	tok      string
@@ -58,6 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (_ *options, err error) {
 	fs.StringVar(&o.tok, "tokenizer", "", "tokenizer directory or GGUF file (default: the model)")
 	fs.StringVar(&o.out, "out", "out/llama", "output directory")
 	fs.StringVar(&o.device, "device", "auto", "cpu, cuda or auto (cuda when available)")
+	fs.IntVar(&o.nproc, "nproc", 0, "data-parallel on this machine: run N processes (1 libtorch thread each unless -threads), as torchrun --nproc-per-node N --no-python does; under torchrun, the variables it sets make this process one rank")
 	fs.StringVar(&o.dtype, "dtype", "float32", "base weights' dtype: float32, bfloat16 or float16 (adapters stay float32)")
 	fs.IntVar(&o.threads, "threads", 0, "libtorch intra-op threads (0 keeps libtorch's default)")
 	fs.Int64Var(&seed, "seed", 42, "seed of shuffling, dropout and adapter init")

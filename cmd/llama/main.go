@@ -37,7 +37,24 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	parse := func(args []string) (*options, error) { return parseFlags(args, stderr) }
 	return cli.Main("llama", args, stderr, parse, func(o *options, st *cli.Stopper) error {
-		_, err := finetune(o, st, stdout, stderr)
+		if o.nproc > 1 {
+			return cli.Launch(o.nproc, args, stdout, stderr)
+		}
+		grp, err := cli.JoinDist()
+		if err != nil {
+			return err
+		}
+		if grp != nil {
+			defer grp.Close()
+			o.cfg.Dist = grp
+			if !grp.IsMain() {
+				stdout = io.Discard // rank 0 reports
+			}
+			if o.threads == 0 {
+				o.threads = 1 // the ranks share the cores
+			}
+		}
+		_, err = finetune(o, st, stdout, stderr)
 		return err
 	})
 }
@@ -48,8 +65,10 @@ func finetune(o *options, st *cli.Stopper, stdout, stderr io.Writer) (*train.Res
 	if o.modelErr != nil {
 		return nil, o.modelErr
 	}
-	if err := train.PrepareOut(o.cfg.Out, stderr); err != nil {
-		return nil, err
+	if o.cfg.Dist == nil || o.cfg.Dist.IsMain() {
+		if err := train.PrepareOut(o.cfg.Out, stderr); err != nil {
+			return nil, err
+		}
 	}
 	if o.threads > 0 {
 		if err := nn.SetNumThreads(o.threads); err != nil {

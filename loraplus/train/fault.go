@@ -25,6 +25,9 @@ import (
 //	checkpoint-renamed    checkpoint-STEP in place, older checkpoints not yet pruned
 //	metrics               the run finished at STEP, metrics.json not yet written
 //
+// In a data-parallel run, LORAPLUS_FAULT_RANK=R restricts the pause to rank R (the RANK variable), and the line
+// ends with " (pid PID)" so that a test can kill that rank.
+//
 // Unset, it costs one environment lookup per process.
 const FaultPauseEnv = "LORAPLUS_FAULT_PAUSE"
 
@@ -43,6 +46,9 @@ func FaultPoint(point string, step int) {
 	fault.once.Do(func() {
 		v := os.Getenv(FaultPauseEnv)
 		if v == "" {
+			return
+		}
+		if r := os.Getenv("LORAPLUS_FAULT_RANK"); r != "" && r != os.Getenv("RANK") {
 			return
 		}
 		parts := strings.Split(v, ":")
@@ -73,7 +79,11 @@ func FaultPoint(point string, step int) {
 	if !hit {
 		return
 	}
-	fmt.Fprintf(os.Stderr, "\nfault pause: %s at step %d\n", point, step)
+	if os.Getenv("LORAPLUS_FAULT_RANK") != "" {
+		fmt.Fprintf(os.Stderr, "\nfault pause: %s at step %d (pid %d)\n", point, step, os.Getpid())
+	} else {
+		fmt.Fprintf(os.Stderr, "\nfault pause: %s at step %d\n", point, step)
+	}
 	for {
 		time.Sleep(time.Hour)
 	}

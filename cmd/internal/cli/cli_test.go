@@ -102,3 +102,17 @@ func TestMainContextExitStatuses(t *testing.T) {
 		})
 	}
 }
+
+// -nproc's workers get the command line without -nproc, in every spelling the flag package takes.
+func TestDropFlag(t *testing.T) {
+	for _, tc := range []struct {
+		in, want []string
+	}{
+		{[]string{"-task", "mnli", "-nproc", "2", "-r", "8"}, []string{"-task", "mnli", "-r", "8"}},
+		{[]string{"--nproc=4", "-task", "mnli"}, []string{"-task", "mnli"}},
+		{[]string{"-nproc=2"}, nil},
+		{[]string{"-task", "nproc", "-nprocs", "3"}, []string{"-task", "nproc", "-nprocs", "3"}},
+	} {
+		assert.Equal(t, tc.want, dropFlag(tc.in, "nproc"), "%v", tc.in)
+	}
+}
