@@ -203,16 +203,26 @@ type predictions struct {
 }
 
 // predict returns the argmax class of every example, or for a regression task its output, with the gold
-// labels or scores.
+// labels or scores. In a data-parallel run each rank scores its contiguous share of the examples and the shares
+// are gathered (gather), so that every rank gets every prediction.
 func (c *classify) predict(data []Encoded) (p predictions, err error) {
 	if len(data) == 0 {
 		return p, fmt.Errorf("no examples")
 	}
+	lo, hi := 0, len(data)
+	if d := c.cfg.Dist; d != nil {
+		lo, hi = len(data)*d.Rank/d.WorldSize, len(data)*(d.Rank+1)/d.WorldSize
+		defer func() {
+			if err == nil {
+				p, err = c.gather(data, lo, p)
+			}
+		}()
+	}
 	size := c.cfg.evalBatch()
 	nn.NoGrad(func() {
-		for i := 0; i < len(data) && err == nil; i += size {
+		for i := lo; i < hi && err == nil; i += size {
 			idx := make([]int, 0, size)
-			for j := i; j < min(i+size, len(data)); j++ {
+			for j := i; j < min(i+size, hi); j++ {
 				idx = append(idx, j)
 			}
 			var b *Batch
@@ -247,6 +257,38 @@ func (c *classify) predict(data []Encoded) (p predictions, err error) {
 		}
 	})
 	return p, err
+}
+
+// gather puts together the predictions of every rank's share of data (this rank's, p, begin at lo): one
+// all-reduce of an fp32 buffer with each rank's predictions at their places and zeros elsewhere (classes and the
+// model's fp32 outputs are exact in it). The gold answers come from data, as the batches give them.
+func (c *classify) gather(data []Encoded, lo int, p predictions) (predictions, error) {
+	buf := make([]float32, len(data))
+	if c.cfg.Task.Regression {
+		for i, v := range p.scores {
+			buf[lo+i] = float32(v)
+		}
+	} else {
+		for i, k := range p.classes {
+			buf[lo+i] = float32(k)
+		}
+	}
+	t := ts.MustOfSlice(buf)
+	defer t.MustDrop()
+	if err := c.cfg.Dist.AllReduceSum([]*ts.Tensor{t}); err != nil {
+		return p, err
+	}
+	var all predictions
+	for i, v := range t.Float64Values() {
+		if c.cfg.Task.Regression {
+			all.scores = append(all.scores, v)
+			all.gold = append(all.gold, float64(float32(data[i].Value)))
+		} else {
+			all.classes = append(all.classes, int(v))
+			all.labels = append(all.labels, data[i].Label)
+		}
+	}
+	return all, nil
 }
 
 func (c *classify) makeBatch(data []Encoded, idx []int) (*Batch, error) {

@@ -45,6 +45,24 @@ func requireSameAdapter(t *testing.T, want, got map[string][]float64, what strin
 	}
 }
 
+// evalMetrics returns the eval_ metrics of every entry of a run's history.jsonl.
+func evalMetrics(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, train.HistoryFile))
+	require.NoError(t, err)
+	var res []map[string]any
+	for _, e := range normalize(t, data, out) {
+		m := map[string]any{}
+		for k, v := range e.(map[string]any)["metrics"].(map[string]any) {
+			if strings.HasPrefix(k, "eval_") {
+				m[k] = v
+			}
+		}
+		res = append(res, m)
+	}
+	return res
+}
+
 // killRank starts a data-parallel run, kills the rank whose fault pause (train.FaultPauseEnv restricted to
 // rank by LORAPLUS_FAULT_RANK) reports its pid, and returns how the launcher ended and its stderr.
 func killRank(t *testing.T, rank int, pause, name string, args ...string) (result, time.Duration) {
@@ -128,6 +146,11 @@ func TestDataParallelCommands(t *testing.T) {
 			r := mustRun(t, tc.name, tc.args(two, append(same, "-nproc", "2")...)...)
 			requireSameAdapter(t, finalAdapter(t, one, tc.steps), finalAdapter(t, two, tc.steps), "-nproc 2")
 			assert.Equal(t, tree(t, one), tree(t, two), "the same files")
+			if tc.name == "glue" { // the evaluations, sharded over the ranks and gathered, score the whole dev set
+				h1, h2 := evalMetrics(t, one), evalMetrics(t, two)
+				require.NotEmpty(t, h1)
+				assert.Equal(t, h1, h2)
+			}
 			assert.Contains(t, r.stdout, "final metrics", "rank 0 reports")
 			assert.Equal(t, 1, strings.Count(r.stdout, "final metrics"), "rank 1 prints nothing on stdout")
 		})
