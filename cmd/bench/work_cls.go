@@ -50,12 +50,21 @@ func classifierWorkload(model nn.SequenceClassifier, targets []string, o WorkerO
 	mask := ts.MustOnes([]int64{b, t}, gotch.Int64, dev)
 	labels := ts.MustRandint(2, []int64{b}, gotch.Int64, dev)
 	trainable := lm.Trainable()
+	grp, err := joinDist()
+	if err != nil {
+		return nil, err
+	}
 	step := func() error {
 		opt.ZeroGrad()
 		logits := model.Logits(ids, mask, true)
 		loss := logits.MustCrossEntropyLoss(labels, ts.None, ts.ReductionMean, -100, 0, true)
 		loss.MustBackward()
 		loss.MustDrop()
+		if grp != nil { // -dp: the ranks' gradients averaged, as train.Session sums its weighted shares
+			if err := grp.AllReduceMean(grads(trainable)); err != nil {
+				return err
+			}
+		}
 		loraplus.ClipGradNorm(trainable, 1)
 		if err := opt.Step(1); err != nil {
 			return err
