@@ -19,8 +19,9 @@
 #   2. the Llama-2-7B-shaped rows of bench (random bf16 weights made there by scripts/make_llama7b.py): LoRA+ r=16
 #      on the seven projections, B=4 T=512, gradient checkpointing, sequence classification and causal LM.
 #   3. bench rows smollm2 (B=32 T=128, bf16) and mmlu (5-shot prompts/s).
-#   4. the commands on the device: cmd/glue (SmolLM2, bf16, gradient checkpointing, a few steps of SST-2), cmd/llama
-#      (a few instruction-tuning steps), cmd/mmlu (5-shot on a few val questions).
+#   4. the commands on the device: cmd/glue (SmolLM2, bf16, gradient checkpointing, a few steps of SST-2), cmd/glue
+#      again as a data-parallel world of one (NCCL on the GPU, Gloo on the CPU), cmd/llama (a few instruction-tuning
+#      steps), cmd/mmlu (5-shot on a few val questions).
 #
 # The GPU machine takes 64 MiB per call and SmolLM2's GGUF alone is 94 MiB, so the run takes two calls on a warm
 # machine: the first carries .device/one (the GGUF's first part) and runs `true`; the second carries .device/two
@@ -53,6 +54,17 @@ pack() {
 	rm -rf "$build/gotch" && cp -a .gotch "$build/gotch"
 	sed -i 's/ -ltorch_cpu -lc10 / -ltorch_cuda -lc10_cuda -ltorch_cpu -lc10 /' "$build/gotch/libtch/lib.go"
 	grep -q -- '-ltorch_cuda' "$build/gotch/libtch/lib.go" || die "could not add the CUDA libraries to $build/gotch/libtch/lib.go"
+	# ProcessGroupNCCL in the c10d bindings, as setup.sh builds them for CUDA. Its headers include CUDA's
+	# crt/host_config.h and nv/target, which come with the toolkit's nvcc and cccl packages, not with the runtime's.
+	local nv
+	nv=$(cd "$torch_lib/../.." && pwd)/nvidia
+	if [ ! -f "$nv/cu13/include/crt/host_config.h" ] || [ ! -e "$nv/cu13/include/nv/target" ]; then
+		local ct
+		ct=$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("cuda-toolkit"))')
+		.venv/bin/python -m pip install --quiet --disable-pip-version-check "cuda-toolkit[nvcc,cccl]==$ct"
+	fi
+	sed -i "s|-DUSE_C10D_GLOO |-DUSE_C10D_GLOO -DUSE_C10D_NCCL -DUSE_CUDA -I$nv/nccl/include -I$nv/cu13/include |" "$build/gotch/dist/lib.go"
+	grep -q -- '-DUSE_C10D_NCCL' "$build/gotch/dist/lib.go" || die "could not add NCCL to $build/gotch/dist/lib.go"
 	sed -e 's#^use \.$#use ../..#' -e 's#=> ./.gotch$#=> ./gotch#' go.work >"$build/go.work"
 	grep -q '^use \.\./\.\.$' "$build/go.work" && grep -q '=> ./gotch$' "$build/go.work" || die "unexpected go.work: $(cat go.work)"
 	for cmd in bench glue mmlu llama; do
@@ -194,12 +206,16 @@ run() {
 			-llama-seq "$lt" -mmlu "$data/mmlu" -shots 5 -prompts "$prompts" -runs "$runs" -warmup 2 -steps 5 -out "$work/out/bench"
 		step glue 180 "$work/bin/glue" -model "$gguf" -task sst2 -data "$data/glue" -device "$device" -dtype bfloat16 \
 			-grad-checkpoint -max-steps 20 -batch 8 -max-len 64 -eval-every 0 -limit-eval 64 -out "$work/glue"
+		# a world of one through the data-parallel path: NCCL on the GPU, Gloo on the CPU
+		step dist 120 env WORLD_SIZE=1 RANK=0 LOCAL_RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=29533 "$work/bin/glue" \
+			-model "$gguf" -task sst2 -data "$data/glue" -device "$device" -dtype bfloat16 -max-steps 5 -batch 8 -max-len 64 \
+			-eval-every 0 -limit-eval 32 -out "$work/dist"
 		step llama 180 "$work/bin/llama" -model "$gguf" -data "$data/instruct.jsonl" -device "$device" -dtype bfloat16 \
 			-grad-checkpoint -max-steps 10 -batch 8 -max-len 64 -out "$work/llama"
 		step mmlu 120 "$work/bin/mmlu" -model "$gguf" -data "$data/mmlu" -split val -limit 2 -shots 5 -device "$device" \
 			-dtype bfloat16 -batch 4 -out "$work/out/mmlu.json"
 	else
-		for s in bench glue llama mmlu; do skip "$s" "no SmolLM2 GGUF (carry .device/one in an earlier call)"; done
+		for s in bench glue dist llama mmlu; do skip "$s" "no SmolLM2 GGUF (carry .device/one in an earlier call)"; done
 	fi
 	{
 	"$PY" - "$OUT" "$work" <<'PY'

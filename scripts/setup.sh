@@ -113,8 +113,21 @@ if [ "$(cat .gotch/.generated 2>/dev/null)" != "$want" ]; then
 	mkdir -p .gotch.tmp/dist
 	cp scripts/c10d/dist.h scripts/c10d/dist.cpp .gotch.tmp/dist/
 	sed '/^\/\/go:build ignore$/,+1d' scripts/c10d/dist.go >.gotch.tmp/dist/dist.go
+	nccl=""
+	if [ "$cuda" = 1 ]; then # ProcessGroupNCCL too, with the NCCL and CUDA runtime headers of the nvidia packages
+		nv=$(cd "$torch_dir/.." && pwd)/nvidia
+		# the CUDA headers ProcessGroupNCCL.hpp reaches include crt/host_config.h and nv/target, which come with the
+		# toolkit's nvcc and cccl packages (the .venv's torch brings the runtime's only)
+		if [ "$torch_dir" = "$venv_torch" ] && { [ ! -f "$nv/cu13/include/crt/host_config.h" ] || [ ! -e "$nv/cu13/include/nv/target" ]; }; then
+			ct=$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("cuda-toolkit"))')
+			.venv/bin/python -m pip install --quiet --disable-pip-version-check "cuda-toolkit[nvcc,cccl]==$ct"
+		fi
+		[ -f "$nv/nccl/include/nccl.h" ] && [ -f "$nv/cu13/include/crt/host_config.h" ] && [ -e "$nv/cu13/include/nv/target" ] ||
+			die "a CUDA build needs nccl.h and CUDA's headers (crt/host_config.h, nv/target) in $nv: pip install nvidia-nccl-cu13 'cuda-toolkit[nvcc,cccl]'"
+		nccl="-DUSE_C10D_NCCL -DUSE_CUDA -I$nv/nccl/include -I$nv/cu13/include "
+	fi
 	printf '%s\n' "$libgo" | sed -e 's/^package libtch$/package dist/' \
-		-e 's|^// #cgo CXXFLAGS: -std=c++17 |// #cgo CXXFLAGS: -std=c++17 -DUSE_C10D_GLOO |' >.gotch.tmp/dist/lib.go
+		-e "s|^// #cgo CXXFLAGS: -std=c++17 |// #cgo CXXFLAGS: -std=c++17 -DUSE_C10D_GLOO $nccl|" >.gotch.tmp/dist/lib.go
 	grep -q 'DUSE_C10D_GLOO' .gotch.tmp/dist/lib.go || die "could not write .gotch.tmp/dist/lib.go"
 	echo "$want" >.gotch.tmp/.generated
 	rm -rf .gotch

@@ -48,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func dispatch(o *options, st *cli.Stopper, stdout, stderr io.Writer) error {
-	grp, err := cli.JoinDist()
+	grp, err := cli.JoinDist(o.device)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if o.nproc > 1 {
 			return cli.Launch(o.nproc, args, stdout, stderr)
 		}
-		grp, err := cli.JoinDist()
+		grp, err := cli.JoinDist(o.device)
 		if err != nil {
 			return err
 		}

@@ -29,13 +29,16 @@ type Config struct {
 	Port      int    // its port (MASTER_PORT)
 	// Timeout bounds the rendezvous and every collective (default 5 minutes).
 	Timeout time.Duration
+	// Backend is "gloo" (the default: tensors on the CPU) or "nccl" (tensors on the GPU; a CUDA build only).
+	Backend string
 }
 
 // FromEnv reads the variables torchrun sets: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT. ok is
-// false when WORLD_SIZE is unset or 1 (a single process); a malformed or missing variable is an error naming it.
+// false without WORLD_SIZE, or with WORLD_SIZE 1 and no RANK (a single process; torchrun with one process sets
+// RANK=0 and makes a world of one); a malformed or missing variable is an error naming it.
 func FromEnv() (c Config, ok bool, err error) {
 	ws := os.Getenv("WORLD_SIZE")
-	if ws == "" || ws == "1" {
+	if ws == "" || ws == "1" && os.Getenv("RANK") == "" {
 		return Config{WorldSize: 1}, false, nil
 	}
 	num := func(name string, dflt string) (int, error) {
@@ -83,7 +86,8 @@ func (c Config) check() error {
 // Group is this process's membership of the run's process group.
 type Group struct {
 	Config
-	g *gdist.Group
+	g   *gdist.Group
+	dev gotch.Device // where the backend takes its tensors: the CPU for Gloo, cuda:0 (this rank's GPU) for NCCL
 }
 
 // Init joins the group: rank 0 serves the store on Addr:Port and every rank waits up to Timeout for the others.
@@ -94,11 +98,18 @@ func Init(c Config) (*Group, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = 5 * time.Minute
 	}
-	g, err := gdist.New(c.Addr, c.Port, c.Rank, c.WorldSize, c.Timeout)
-	if err != nil {
-		return nil, fmt.Errorf("dist: rank %d of %d joining %s:%d: %w", c.Rank, c.WorldSize, c.Addr, c.Port, err)
+	if c.Backend == "" {
+		c.Backend = "gloo"
 	}
-	return &Group{Config: c, g: g}, nil
+	g, err := gdist.New(c.Backend, c.Addr, c.Port, c.Rank, c.WorldSize, c.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("dist: rank %d of %d joining %s:%d (%s): %w", c.Rank, c.WorldSize, c.Addr, c.Port, c.Backend, err)
+	}
+	dev := gotch.CPU
+	if c.Backend == "nccl" {
+		dev = gotch.CudaBuilder(0)
+	}
+	return &Group{Config: c, g: g, dev: dev}, nil
 }
 
 // IsMain reports whether this is rank 0, the one that writes checkpoints, logs and figures.
@@ -137,6 +148,9 @@ func (g *Group) collective(tensors []*ts.Tensor, scale float64, broadcast bool) 
 	for _, f := range flat {
 		f.MustDrop()
 	}
+	if buf.MustDevice().CInt() != g.dev.CInt() { // the tensors' device is not the backend's: the buffer travels
+		buf = buf.MustTo(g.dev, true)
+	}
 	defer buf.MustDrop()
 	if broadcast {
 		if err := g.g.Broadcast(buf, 0); err != nil {
@@ -171,29 +185,28 @@ func (g *Group) CheckSame(names []string, values []string) error {
 	}
 	for i, name := range names {
 		sum := sha256.Sum256([]byte(values[i]))
-		mine := make([]int64, len(sum))
+		mine := make([]float32, len(sum)) // bytes are exact in fp32
 		for j, b := range sum {
-			mine[j] = int64(b)
+			mine[j] = float32(b)
 		}
 		t, ref := ts.MustOfSlice(mine), ts.MustOfSlice(mine)
-		if err := g.g.Broadcast(ref, 0); err != nil {
-			t.MustDrop()
-			ref.MustDrop()
-			return fmt.Errorf("dist: rank %d: broadcast: %w", g.Rank, err)
-		}
-		same := t.MustEqual(ref, false)
+		err := g.Broadcast([]*ts.Tensor{ref})
+		same := err == nil && t.MustEqual(ref, false)
 		t.MustDrop()
 		ref.MustDrop()
+		if err != nil {
+			return err
+		}
 		// every rank learns whether any rank differs: the sum of the mismatch flags
 		flag := ts.MustOfSlice([]float32{0})
 		if !same {
 			flag.MustFill_(ts.FloatScalar(1))
 		}
-		err := g.g.AllReduceSum(flag)
+		err = g.AllReduceSum([]*ts.Tensor{flag})
 		bad := flag.Float64Values()[0]
 		flag.MustDrop()
 		if err != nil {
-			return fmt.Errorf("dist: rank %d: all-reduce: %w", g.Rank, err)
+			return err
 		}
 		if bad > 0 {
 			if !same {

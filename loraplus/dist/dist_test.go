@@ -137,6 +137,9 @@ func TestFromEnv(t *testing.T) {
 		want dist.Config
 	}{
 		{"single process", map[string]string{}, false, "", dist.Config{WorldSize: 1}},
+		{"world size 1 alone", map[string]string{"WORLD_SIZE": "1"}, false, "", dist.Config{WorldSize: 1}},
+		{"torchrun with one process", map[string]string{"WORLD_SIZE": "1", "RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"},
+			true, "", dist.Config{WorldSize: 1, Addr: "127.0.0.1", Port: 29500}},
 		{"torchrun", map[string]string{"WORLD_SIZE": "4", "RANK": "3", "LOCAL_RANK": "1", "MASTER_ADDR": "node0", "MASTER_PORT": "29500"},
 			true, "", dist.Config{Rank: 3, WorldSize: 4, LocalRank: 1, Addr: "node0", Port: 29500}},
 		{"no rank", map[string]string{"WORLD_SIZE": "2", "MASTER_ADDR": "h", "MASTER_PORT": "1"}, false, "RANK is not set", dist.Config{}},

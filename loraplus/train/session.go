@@ -406,6 +406,9 @@ func (s *Session) reduce(v float64, step int) (float64, error) {
 		stop = 1
 	}
 	extra := ts.MustOfSlice([]float32{float32(v), float32(stop)})
+	if len(params) > 0 { // beside the gradients, on their device
+		extra = extra.MustTo(params[0].MustDevice(), true)
+	}
 	grads = append(grads, extra)
 	if err := s.cfg.Dist.AllReduceSum(grads); err != nil {
 		return 0, fmt.Errorf("train: step %d: %w", step, err)

@@ -1,8 +1,13 @@
-// c10d bindings: libtorch's TCPStore and ProcessGroupGloo behind the C interface of dist.h. Built with the flags
-// of the generated gotch's libtch (libtorch's headers and libraries) and Gloo's headers (Debian's libgloo-dev; the
-// wheel ships the c10d headers and libtorch_cpu the Gloo code, but not Gloo's own headers).
+// c10d bindings: libtorch's TCPStore, ProcessGroupGloo and (in the CUDA build) ProcessGroupNCCL behind the C
+// interface of dist.h. Built with the flags of the generated gotch's libtch (libtorch's headers and libraries) and
+// Gloo's headers (Debian's libgloo-dev; the wheel ships the c10d headers and libtorch_cpu the Gloo code, but not
+// Gloo's own headers); the CUDA build adds USE_C10D_NCCL and the NCCL and CUDA runtime headers of the wheel's
+// nvidia packages (libtorch_cuda holds ProcessGroupNCCL).
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 #include <torch/torch.h>
 
 #include <chrono>
@@ -15,7 +20,7 @@ namespace {
 
 struct group {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  c10::intrusive_ptr<c10d::Backend> pg;
   std::chrono::milliseconds timeout;
 };
 
@@ -43,8 +48,18 @@ void wait(group *g, const c10::intrusive_ptr<c10d::Work> &w) {
 
 extern "C" {
 
-char *dist_new(const char *host, int port, int rank, int size, int64_t timeout_ms, dist_group *out) {
+char *dist_new(const char *backend, const char *host, int port, int rank, int size, int64_t timeout_ms,
+               dist_group *out) {
   return guard([&] {
+    std::string b(backend);
+    if (b != "gloo" && b != "nccl") {
+      throw std::runtime_error("unknown backend \"" + b + "\" (want gloo or nccl)");
+    }
+#ifndef USE_C10D_NCCL
+    if (b == "nccl") {
+      throw std::runtime_error("this build has no NCCL: it links libtorch's CPU libraries only (build with LORAPLUS_CUDA=1)");
+    }
+#endif
     std::chrono::milliseconds timeout(timeout_ms);
     c10d::TCPStoreOptions o;
     o.port = static_cast<uint16_t>(port);
@@ -52,9 +67,19 @@ char *dist_new(const char *host, int port, int rank, int size, int64_t timeout_m
     o.numWorkers = size;
     o.timeout = timeout;
     auto store = c10::make_intrusive<c10d::TCPStore>(std::string(host), o);
-    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
-    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(host));
-    auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
+    c10::intrusive_ptr<c10d::Backend> pg;
+    if (b == "gloo") {
+      auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(host));
+      pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
+    }
+#ifdef USE_C10D_NCCL
+    if (b == "nccl") {
+      auto opts = c10d::ProcessGroupNCCL::Options::create();
+      opts->timeout = timeout;
+      pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, opts);
+    }
+#endif
     *out = new group{store, pg, timeout};
   });
 }

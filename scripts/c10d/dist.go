@@ -28,12 +28,14 @@ func check(msg *C.char) error {
 	return errors.New(C.GoString(msg))
 }
 
-// New joins the group of size ranks whose store rank 0 serves on host:port.
-func New(host string, port, rank, size int, timeout time.Duration) (*Group, error) {
-	h := C.CString(host)
+// New joins, with backend "gloo" (CPU tensors) or "nccl" (CUDA tensors; the CUDA build only), the group of size
+// ranks whose store rank 0 serves on host:port.
+func New(backend, host string, port, rank, size int, timeout time.Duration) (*Group, error) {
+	h, b := C.CString(host), C.CString(backend)
 	defer C.free(unsafe.Pointer(h))
+	defer C.free(unsafe.Pointer(b))
 	var g C.dist_group
-	if err := check(C.dist_new(h, C.int(port), C.int(rank), C.int(size), C.int64_t(timeout.Milliseconds()), &g)); err != nil {
+	if err := check(C.dist_new(b, h, C.int(port), C.int(rank), C.int(size), C.int64_t(timeout.Milliseconds()), &g)); err != nil {
 		return nil, err
 	}
 	return &Group{g: g}, nil

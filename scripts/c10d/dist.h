@@ -11,9 +11,11 @@ extern "C" {
 typedef void *dist_group;
 
 // dist_new joins the group of size ranks whose TCPStore listens on host:port (rank 0 serves it), waiting at most
-// timeout_ms for the others; collectives time out after timeout_ms too.
-char *dist_new(const char *host, int port, int rank, int size, int64_t timeout_ms, dist_group *out);
-// dist_allreduce_sum sums the tensor (a torch::Tensor*, contiguous, on the CPU) over the ranks, in place.
+// timeout_ms for the others; collectives time out after timeout_ms too. backend is "gloo" (CPU tensors) or "nccl"
+// (CUDA tensors; only in a build with USE_C10D_NCCL, the CUDA build).
+char *dist_new(const char *backend, const char *host, int port, int rank, int size, int64_t timeout_ms, dist_group *out);
+// dist_allreduce_sum sums the tensor (a torch::Tensor*, contiguous; on the CPU for Gloo, on this rank's GPU for
+// NCCL) over the ranks, in place.
 char *dist_allreduce_sum(dist_group g, void *tensor);
 // dist_broadcast copies root's tensor into every rank's, in place.
 char *dist_broadcast(dist_group g, void *tensor, int root);

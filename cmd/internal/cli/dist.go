@@ -19,11 +19,21 @@ import (
 )
 
 // JoinDist joins the data-parallel group that torchrun's variables describe (RANK, WORLD_SIZE, LOCAL_RANK,
-// MASTER_ADDR, MASTER_PORT); it returns nil for a single process. The caller closes the group.
-func JoinDist() (*dist.Group, error) {
+// MASTER_ADDR, MASTER_PORT); it returns nil for a single process. The caller closes the group. With device
+// "cuda" the group is NCCL's and, unless CUDA_VISIBLE_DEVICES is set, the rank sees only GPU LOCAL_RANK (as cuda:0):
+// call it before anything touches CUDA.
+func JoinDist(device string) (*dist.Group, error) {
 	c, ok, err := dist.FromEnv()
 	if err != nil || !ok {
 		return nil, err
+	}
+	if device == "cuda" {
+		c.Backend = "nccl"
+		if os.Getenv("CUDA_VISIBLE_DEVICES") == "" {
+			if err := os.Setenv("CUDA_VISIBLE_DEVICES", strconv.Itoa(c.LocalRank)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if v := os.Getenv("LORAPLUS_DIST_TIMEOUT"); v != "" {
 		if c.Timeout, err = time.ParseDuration(v); err != nil {
