@@ -9,6 +9,7 @@
 package dist
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -31,6 +32,11 @@ type Config struct {
 	Timeout time.Duration
 	// Backend is "gloo" (the default: tensors on the CPU) or "nccl" (tensors on the GPU; a CUDA build only).
 	Backend string
+	// AgentStore: the store at Addr:Port is served by torchrun's agent (TORCHELASTIC_USE_AGENT_STORE=True), so rank
+	// 0 joins it as a client too, and StorePrefix ("/worker/attempt_N", N = TORCHELASTIC_RESTART_COUNT) keeps this
+	// run's keys apart, as torch.distributed's env:// rendezvous does.
+	AgentStore  bool
+	StorePrefix string
 }
 
 // FromEnv reads the variables torchrun sets: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT. ok is
@@ -70,6 +76,10 @@ func FromEnv() (c Config, ok bool, err error) {
 	if c.Addr = os.Getenv("MASTER_ADDR"); c.Addr == "" {
 		return c, false, fmt.Errorf("dist: WORLD_SIZE=%s but MASTER_ADDR is not set", ws)
 	}
+	if os.Getenv("TORCHELASTIC_USE_AGENT_STORE") == "True" {
+		c.AgentStore = true
+		c.StorePrefix = "/worker/attempt_" + cmp.Or(os.Getenv("TORCHELASTIC_RESTART_COUNT"), "0")
+	}
 	return c, true, c.check()
 }
 
@@ -101,7 +111,7 @@ func Init(c Config) (*Group, error) {
 	if c.Backend == "" {
 		c.Backend = "gloo"
 	}
-	g, err := gdist.New(c.Backend, c.Addr, c.Port, c.Rank, c.WorldSize, c.Timeout)
+	g, err := gdist.New(c.Backend, c.Addr, c.Port, c.Rank, c.WorldSize, c.Timeout, c.AgentStore, c.StorePrefix)
 	if err != nil {
 		return nil, fmt.Errorf("dist: rank %d of %d joining %s:%d (%s): %w", c.Rank, c.WorldSize, c.Addr, c.Port, c.Backend, err)
 	}

@@ -142,12 +142,15 @@ func TestFromEnv(t *testing.T) {
 			true, "", dist.Config{WorldSize: 1, Addr: "127.0.0.1", Port: 29500}},
 		{"torchrun", map[string]string{"WORLD_SIZE": "4", "RANK": "3", "LOCAL_RANK": "1", "MASTER_ADDR": "node0", "MASTER_PORT": "29500"},
 			true, "", dist.Config{Rank: 3, WorldSize: 4, LocalRank: 1, Addr: "node0", Port: 29500}},
+		{"torchrun's agent store", map[string]string{"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "h", "MASTER_PORT": "9",
+			"TORCHELASTIC_USE_AGENT_STORE": "True", "TORCHELASTIC_RESTART_COUNT": "1"},
+			true, "", dist.Config{WorldSize: 2, Addr: "h", Port: 9, AgentStore: true, StorePrefix: "/worker/attempt_1"}},
 		{"no rank", map[string]string{"WORLD_SIZE": "2", "MASTER_ADDR": "h", "MASTER_PORT": "1"}, false, "RANK is not set", dist.Config{}},
 		{"bad port", map[string]string{"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "h", "MASTER_PORT": "x"}, false, `MASTER_PORT="x"`, dist.Config{}},
 		{"rank out of world", map[string]string{"WORLD_SIZE": "2", "RANK": "2", "MASTER_ADDR": "h", "MASTER_PORT": "9"}, true, "rank 2 is not in a world of 2", dist.Config{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"} {
+			for _, k := range []string{"WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT"} {
 				t.Setenv(k, tc.env[k])
 			}
 			c, ok, err := dist.FromEnv()

@@ -3,6 +3,7 @@
 // Gloo's headers (Debian's libgloo-dev; the wheel ships the c10d headers and libtorch_cpu the Gloo code, but not
 // Gloo's own headers); the CUDA build adds USE_C10D_NCCL and the NCCL and CUDA runtime headers of the wheel's
 // nvidia packages (libtorch_cuda holds ProcessGroupNCCL).
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL
@@ -49,7 +50,7 @@ void wait(group *g, const c10::intrusive_ptr<c10d::Work> &w) {
 extern "C" {
 
 char *dist_new(const char *backend, const char *host, int port, int rank, int size, int64_t timeout_ms,
-               dist_group *out) {
+               int agent_store, const char *prefix, dist_group *out) {
   return guard([&] {
     std::string b(backend);
     if (b != "gloo" && b != "nccl") {
@@ -63,10 +64,16 @@ char *dist_new(const char *backend, const char *host, int port, int rank, int si
     std::chrono::milliseconds timeout(timeout_ms);
     c10d::TCPStoreOptions o;
     o.port = static_cast<uint16_t>(port);
-    o.isServer = rank == 0;
+    o.isServer = rank == 0 && !agent_store;
     o.numWorkers = size;
     o.timeout = timeout;
-    auto store = c10::make_intrusive<c10d::TCPStore>(std::string(host), o);
+    if (agent_store) {
+      o.waitWorkers = false; // the agent's store counts its own clients
+    }
+    c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(std::string(host), o);
+    if (prefix != nullptr && prefix[0] != 0) {
+      store = c10::make_intrusive<c10d::PrefixStore>(std::string(prefix), store);
+    }
     c10::intrusive_ptr<c10d::Backend> pg;
     if (b == "gloo") {
       auto opts = c10d::ProcessGroupGloo::Options::create(timeout);

@@ -29,13 +29,19 @@ func check(msg *C.char) error {
 }
 
 // New joins, with backend "gloo" (CPU tensors) or "nccl" (CUDA tensors; the CUDA build only), the group of size
-// ranks whose store rank 0 serves on host:port.
-func New(backend, host string, port, rank, size int, timeout time.Duration) (*Group, error) {
-	h, b := C.CString(host), C.CString(backend)
+// ranks whose store rank 0 serves on host:port, or, with agentStore, a store served by another process
+// (torchrun's agent); prefix, when not empty, prefixes the store's keys.
+func New(backend, host string, port, rank, size int, timeout time.Duration, agentStore bool, prefix string) (*Group, error) {
+	h, b, p := C.CString(host), C.CString(backend), C.CString(prefix)
 	defer C.free(unsafe.Pointer(h))
 	defer C.free(unsafe.Pointer(b))
+	defer C.free(unsafe.Pointer(p))
+	agent := C.int(0)
+	if agentStore {
+		agent = 1
+	}
 	var g C.dist_group
-	if err := check(C.dist_new(b, h, C.int(port), C.int(rank), C.int(size), C.int64_t(timeout.Milliseconds()), &g)); err != nil {
+	if err := check(C.dist_new(b, h, C.int(port), C.int(rank), C.int(size), C.int64_t(timeout.Milliseconds()), agent, p, &g)); err != nil {
 		return nil, err
 	}
 	return &Group{g: g}, nil

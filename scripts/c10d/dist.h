@@ -12,8 +12,11 @@ typedef void *dist_group;
 
 // dist_new joins the group of size ranks whose TCPStore listens on host:port (rank 0 serves it), waiting at most
 // timeout_ms for the others; collectives time out after timeout_ms too. backend is "gloo" (CPU tensors) or "nccl"
-// (CUDA tensors; only in a build with USE_C10D_NCCL, the CUDA build).
-char *dist_new(const char *backend, const char *host, int port, int rank, int size, int64_t timeout_ms, dist_group *out);
+// (CUDA tensors; only in a build with USE_C10D_NCCL, the CUDA build). With agent_store set every rank is a client of a
+// store someone else serves (torchrun's agent does), and prefix, when not empty, prefixes every key (torchrun's
+// "/worker/attempt_N", as torch.distributed's env:// rendezvous does).
+char *dist_new(const char *backend, const char *host, int port, int rank, int size, int64_t timeout_ms, int agent_store,
+               const char *prefix, dist_group *out);
 // dist_allreduce_sum sums the tensor (a torch::Tensor*, contiguous; on the CPU for Gloo, on this rank's GPU for
 // NCCL) over the ranks, in place.
 char *dist_allreduce_sum(dist_group g, void *tensor);

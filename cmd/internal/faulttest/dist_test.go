@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,4 +196,29 @@ func TestDataParallelKilledRank(t *testing.T) {
 			assert.Less(t, after, 30*time.Second, "the run ends without waiting for the timeout")
 		})
 	}
+}
+
+// torchrun itself (the .venv's, from PyTorch) launches cmd/glue with --no-python: its agent serves the store
+// (TORCHELASTIC_USE_AGENT_STORE), the ranks join it, and the run equals one process's.
+func TestTorchrunLaunchesGLUE(t *testing.T) {
+	prepare(t)
+	glueArgs := noDropGLUE(t)
+	one, two := t.TempDir(), t.TempDir()
+	mustRun(t, "glue", glueArgs(one, same...)...)
+	port := freePort(t)
+	args := append([]string{"--nproc-per-node", "2", "--no-python", "--master-addr", "127.0.0.1", "--master-port", strconv.Itoa(port),
+		filepath.Join(fx.bin, "glue")}, glueArgs(two, same...)...)
+	cmd := exec.Command(filepath.Join(fx.root, ".venv", "bin", "torchrun"), args...)
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	requireSameAdapter(t, finalAdapter(t, one, 8), finalAdapter(t, two, 8), "torchrun --nproc-per-node 2")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
