@@ -2,6 +2,7 @@ package glue
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -107,6 +108,16 @@ type classify struct {
 }
 
 func (c *classify) Len() int { return len(c.data.Train) }
+
+// DataFingerprint hashes the training examples' ids, labels and scores (train.DataFingerprinter).
+func (c *classify) DataFingerprint() string {
+	return train.Fingerprint(func(add func(...int)) {
+		for _, e := range c.data.Train {
+			add(e.IDs...)
+			add(e.Label, int(math.Float64bits(e.Value)))
+		}
+	})
+}
 
 func (c *classify) bestKey() string {
 	if len(c.data.Evals) == 0 {

@@ -74,6 +74,16 @@ type task struct {
 
 func (c *task) Len() int { return len(c.data) }
 
+// DataFingerprint hashes the training examples' ids and labels (train.DataFingerprinter).
+func (c *task) DataFingerprint() string {
+	return train.Fingerprint(func(add func(...int)) {
+		for _, e := range c.data {
+			add(e.InputIDs...)
+			add(e.Labels...)
+		}
+	})
+}
+
 // Backward runs the forward pass of the examples b.Indices, right-padded to the longest, with dropout, the
 // causal-LM loss on their target tokens, and the backward pass of that loss times the batch's share of the
 // step's target tokens (b.All), so that accumulated batches give the step of one batch of all of them, as

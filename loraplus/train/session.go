@@ -2,6 +2,9 @@ package train
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +40,30 @@ type Task interface {
 	// It returns the unscaled loss and the number of input tokens of the batch (0 if the task does not count
 	// them). libtorch's generator is seeded with b.Seed before the call.
 	Backward(b Batch) (Loss, error)
+}
+
+// DataFingerprinter is a Task that can summarise its training examples (a hash of their token ids and labels): a
+// data-parallel session refuses to start when its ranks' summaries differ.
+type DataFingerprinter interface {
+	DataFingerprint() string
+}
+
+// Fingerprint returns the hex SHA-256 of the integer sequences that each hands to add, each sequence
+// length-prefixed (for DataFingerprint).
+func Fingerprint(each func(add func(v ...int))) string {
+	h := sha256.New()
+	var buf [8]byte
+	put := func(x int) {
+		binary.LittleEndian.PutUint64(buf[:], uint64(x))
+		h.Write(buf[:])
+	}
+	each(func(v ...int) {
+		put(len(v))
+		for _, x := range v {
+			put(x)
+		}
+	})
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Evaluator is a Task that can score the model; a session evaluates every Config.EvalEvery steps and at the end.
@@ -155,7 +182,11 @@ func New(lm *loraplus.Model, task Task, cfg Config) (*Session, error) {
 		if err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
-		if err := cfg.Dist.CheckSame([]string{"training settings", "resume"}, []string{string(fp), cfg.Resume}); err != nil {
+		data := ""
+		if f, ok := task.(DataFingerprinter); ok {
+			data = f.DataFingerprint()
+		}
+		if err := cfg.Dist.CheckSame([]string{"training settings", "training data", "resume"}, []string{string(fp), data, cfg.Resume}); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
 	}
