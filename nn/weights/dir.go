@@ -240,20 +240,6 @@ func (d *Dir) Mapped(name string) (*ts.Tensor, error) {
 	return m.Mapped(name)
 }
 
-// ReadInto reads tensor name into dst (a contiguous CPU tensor of the stored dtype and shape) when its file is
-// safetensors; errUnsupported otherwise.
-func (d *Dir) ReadInto(name string, dst *ts.Tensor) error {
-	s, err := d.lookup(name)
-	if err != nil {
-		return err
-	}
-	r, ok := s.(intoReader)
-	if !ok {
-		return errUnsupported
-	}
-	return r.ReadInto(name, dst)
-}
-
 // Close closes every file opened so far.
 func (d *Dir) Close() error {
 	var errs []error

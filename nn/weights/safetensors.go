@@ -162,21 +162,6 @@ func (s *Safetensors) Tensor(name string) (*ts.Tensor, error) {
 	return t, nil
 }
 
-// ReadInto reads tensor name into dst, which must be a contiguous CPU tensor of the stored dtype and shape (a
-// model's tensor being loaded): the file's bytes go straight into dst's memory.
-func (s *Safetensors) ReadInto(name string, dst *ts.Tensor) error {
-	ti, ok := s.Tensors[name]
-	if !ok {
-		return fmt.Errorf("weights: %s: no tensor %q", s.Path, name)
-	}
-	if dst.DType() != safetensorsDTypes[ti.DType] || dst.MustDevice().IsCuda() || !dst.MustIsContiguous() ||
-		dst.Numel() != uint(numel(ti.Shape)) {
-		return fmt.Errorf("weights: %s: tensor %q (%s %v) cannot be read into a %v tensor of shape %v on %v",
-			s.Path, name, ti.DType, ti.Shape, dst.DType(), dst.MustSize(), nn.DeviceName(dst.MustDevice()))
-	}
-	return s.read(name, ti, dst)
-}
-
 // read copies the tensor's bytes from the file into t's memory (t: contiguous, on the CPU, of ti's size).
 func (s *Safetensors) read(name string, ti TensorInfo, t *ts.Tensor) error {
 	n := ti.DataOffsets[1] - ti.DataOffsets[0]
@@ -235,15 +220,6 @@ func (s *Safetensors) Mapped(name string) (*ts.Tensor, error) {
 		return nil, fmt.Errorf("weights: %s: tensor %q: %w", s.Path, name, err)
 	}
 	return v, nil
-}
-
-// numel is the element count of shape (1 for a scalar).
-func numel(shape []int64) int64 {
-	n := int64(1)
-	for _, d := range shape {
-		n *= d
-	}
-	return n
 }
 
 // Shape returns a tensor's shape (Source).

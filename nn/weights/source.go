@@ -102,21 +102,16 @@ type mapper interface {
 	Mapped(name string) (*ts.Tensor, error)
 }
 
-// intoReader is a Source that can read a tensor straight into a contiguous CPU tensor of its stored dtype
-// (Safetensors; Dir when the tensor's file is safetensors).
-type intoReader interface {
-	ReadInto(name string, dst *ts.Tensor) error
-}
-
-// errUnsupported is ReadInto's answer for a file that cannot read in place.
-var errUnsupported = errors.New("weights: reading in place is not supported for this file")
+// errUnsupported is Mapped's answer for a tensor it cannot map (a file that is not safetensors, bytes not aligned
+// to the element size); Tensor serves it.
+var errUnsupported = errors.New("weights: the tensor cannot be mapped")
 
 // loadTensor fills param, a model's tensor, with tensor name of src, by the cheapest way src allows:
 //   - a CPU tensor of the stored dtype that needs no gradient takes the memory-mapped file's storage (set_):
 //     nothing is copied or read until it is used;
 //   - otherwise a mapped tensor is copied (converting dtype, or to the GPU) straight from the mapping;
-//   - a source without mappings reads in place when dtypes match (ReadInto), else through a CPU tensor that Copy_
-//     converts to param's dtype and device.
+//   - a tensor that cannot be mapped is read into a CPU tensor (Tensor) that Copy_ converts to param's dtype and
+//     device.
 func loadTensor(src Source, name string, param *ts.Tensor) error {
 	if m, ok := src.(mapper); ok {
 		v, err := m.Mapped(name)
@@ -138,13 +133,6 @@ func loadTensor(src Source, name string, param *ts.Tensor) error {
 	}
 	dst := param.MustDetach(false)
 	defer dst.MustDrop()
-	if r, ok := src.(intoReader); ok && !dst.MustDevice().IsCuda() && dst.MustIsContiguous() {
-		if dt, err := src.DType(name); err == nil && dt == dst.DType() {
-			if err := r.ReadInto(name, dst); !errors.Is(err, errUnsupported) {
-				return err
-			}
-		}
-	}
 	t, err := src.Tensor(name)
 	if err != nil {
 		return err
