@@ -433,10 +433,7 @@ func writeCheckTable(w io.Writer, rep CheckReport) {
 // runQuiet runs a helper process with the benchmark's thread settings, returning its stderr's last lines on failure.
 func runQuiet(timeout time.Duration, threads int, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
-	n := fmt.Sprint(threads)
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+n, "MKL_NUM_THREADS="+n, "PYTHONWARNINGS=ignore",
-		"TRANSFORMERS_VERBOSITY=error", "TOKENIZERS_PARALLELISM=false", "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1",
-		"HF_HUB_DISABLE_PROGRESS_BARS=1")
+	cmd.Env = childEnv(threads)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	done := make(chan error, 1)

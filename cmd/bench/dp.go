@@ -13,19 +13,8 @@ import (
 
 	"github.com/sugarme/gotch/ts"
 
-	"github.com/loraplus-go/loraplus/loraplus/dist"
 	"github.com/loraplus-go/loraplus/loraplus/train"
 )
-
-// joinDist joins the data-parallel group of a -dp worker (nil outside one).
-func joinDist() (*dist.Group, error) {
-	c, ok, err := dist.FromEnv()
-	if err != nil || !ok {
-		return nil, err
-	}
-	c.Timeout = time.Minute
-	return dist.Init(c)
-}
 
 // grads returns the gradients of the trainable tensors (they must have one).
 func grads(params []*ts.Tensor) []*ts.Tensor {

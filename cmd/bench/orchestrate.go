@@ -72,15 +72,22 @@ func lastLines(s string, n int) string {
 	return strings.Join(ls, " | ")
 }
 
+// childEnv is the environment of the benchmark's child processes (Go workers, the peer, the reference scripts):
+// threads for libtorch and the BLAS, Python's and Hugging Face's chatter off, no hub access.
+func childEnv(threads int) []string {
+	n := fmt.Sprint(threads)
+	return append(os.Environ(), "OMP_NUM_THREADS="+n, "MKL_NUM_THREADS="+n, "PYTHONWARNINGS=ignore",
+		"TRANSFORMERS_VERBOSITY=error", "TOKENIZERS_PARALLELISM=false", "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1",
+		"HF_HUB_DISABLE_PROGRESS_BARS=1")
+}
+
 // runProcess runs one worker process with the thread settings in its environment and parses its JSON line. With
 // gpu set it samples the process's GPU memory (nvidia-smi) into the result's PeakGPUMB.
 func runProcess(name string, args []string, row, stack string, threads int, timeout time.Duration, gpu bool) (Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	n := fmt.Sprint(threads)
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+n, "MKL_NUM_THREADS="+n, "PYTHONWARNINGS=ignore",
-		"TRANSFORMERS_VERBOSITY=error", "TOKENIZERS_PARALLELISM=false")
+	cmd.Env = childEnv(threads)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	var peak float64

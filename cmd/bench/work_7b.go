@@ -87,16 +87,22 @@ func llama7bWorkload(o WorkerOptions) (*workload, error) {
 		if _, err := backward(ids); err != nil {
 			return err
 		}
-		loraplus.ClipGradNorm(trainable, 1)
-		if err := opt.Step(1); err != nil {
-			return err
-		}
-		return syncDevice(dev)
+		return update(opt, trainable, dev)
 	}
 	return &workload{step: step, perStep: o.Batch * o.Seq}, nil
 }
 
-// syncDevice waits for the device's queued kernels, so that a step's time is its own (a no-op on the CPU).
+// update ends a training step of every row: the gradients clipped at 1, the LoRA+ AdamW step, and a wait for the
+// device, so that a step's time is its own.
+func update(opt *loraplus.AdamW, trainable []*ts.Tensor, dev gotch.Device) error {
+	loraplus.ClipGradNorm(trainable, 1)
+	if err := opt.Step(1); err != nil {
+		return err
+	}
+	return syncDevice(dev)
+}
+
+// syncDevice waits for the device's queued kernels (a no-op on the CPU).
 func syncDevice(dev gotch.Device) error {
 	if dev.IsCuda() {
 		return ts.CudaSynchronize(dev.Value)

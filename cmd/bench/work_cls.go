@@ -4,6 +4,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/loraplus-go/loraplus/cmd/internal/cli"
 	"github.com/loraplus-go/loraplus/loraplus"
 	"github.com/loraplus-go/loraplus/nn"
 	"github.com/loraplus-go/loraplus/nn/gpt2"
@@ -50,7 +51,7 @@ func classifierWorkload(model nn.SequenceClassifier, targets []string, o WorkerO
 	mask := ts.MustOnes([]int64{b, t}, gotch.Int64, dev)
 	labels := ts.MustRandint(2, []int64{b}, gotch.Int64, dev)
 	trainable := lm.Trainable()
-	grp, err := joinDist()
+	grp, err := cli.JoinDist("cpu") // a -dp worker: its group; nil outside one
 	if err != nil {
 		return nil, err
 	}
@@ -65,11 +66,7 @@ func classifierWorkload(model nn.SequenceClassifier, targets []string, o WorkerO
 				return err
 			}
 		}
-		loraplus.ClipGradNorm(trainable, 1)
-		if err := opt.Step(1); err != nil {
-			return err
-		}
-		return syncDevice(dev)
+		return update(opt, trainable, dev)
 	}
 	return &workload{step: step, perStep: o.Batch * o.Seq}, nil
 }

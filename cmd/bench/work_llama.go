@@ -46,11 +46,7 @@ func smollm2Workload(o WorkerOptions) (*workload, error) {
 		loss := m.CausalLMLoss(ids, nil, ids, true)
 		loss.MustBackward()
 		loss.MustDrop()
-		loraplus.ClipGradNorm(trainable, 1)
-		if err := opt.Step(1); err != nil {
-			return err
-		}
-		return syncDevice(dev)
+		return update(opt, trainable, dev)
 	}
 	return &workload{step: step, perStep: o.Batch * o.Seq}, nil
 }
