@@ -357,6 +357,7 @@ func (s *Session) step(factor float64) (loss, norm float64, err error) {
 		return 0, norm, err
 	}
 	var v float64
+	var examples, tokens int // of this step, over every rank
 	for m, part := range micros {
 		b := Batch{Indices: part, All: idx, Step: s.state.Step, Micro: m, Seed: nn.MixSeed(s.cfg.Seed, s.state.Step),
 			Scale: float64(len(part)) / float64(len(idx))}
@@ -382,16 +383,16 @@ func (s *Session) step(factor float64) (loss, norm float64, err error) {
 			share = l.Share
 		}
 		v += share * l.Value
-		s.examples += len(part)
-		s.tokens += l.Tokens
-		s.win.examples += len(part)
-		s.win.tokens += l.Tokens
+		examples += len(part)
+		tokens += l.Tokens
 	}
 	if s.cfg.Dist != nil {
-		if v, err = s.reduce(v, step); err != nil {
+		if v, examples, tokens, err = s.reduce(v, examples, tokens, step); err != nil {
 			return 0, norm, err
 		}
 	}
+	s.examples, s.tokens = s.examples+examples, s.tokens+tokens
+	s.win.examples, s.win.tokens = s.win.examples+examples, s.win.tokens+tokens
 	if s.cfg.ClipNorm > 0 {
 		if norm = loraplus.ClipGradNorm(s.lm.Trainable(), s.cfg.ClipNorm); !finite(norm) {
 			return 0, norm, fmt.Errorf("train: gradient norm is %v at step %d; stopped before the update, last good checkpoint: %s",
@@ -411,9 +412,10 @@ func (s *Session) step(factor float64) (loss, norm float64, err error) {
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // reduce sums, over the ranks of a data-parallel step, the trainable tensors' gradients (a rank whose share was
-// empty adds zeros), the step's loss v (each rank's part of it) and whether a rank was stopped, and returns the
-// step's loss; a loss that is not finite stops every rank before the update.
-func (s *Session) reduce(v float64, step int) (float64, error) {
+// empty adds zeros), the step's loss v (each rank's part of it), its examples and tokens, and whether a rank was
+// stopped, and returns the step's loss, examples and tokens; a loss that is not finite stops every rank before
+// the update.
+func (s *Session) reduce(v float64, examples, tokens, step int) (float64, int, int, error) {
 	params := s.lm.Trainable()
 	grads := make([]*ts.Tensor, 0, len(params)+1)
 	defer func() {
@@ -436,21 +438,21 @@ func (s *Session) reduce(v float64, step int) (float64, error) {
 	if s.stop.Load() {
 		stop = 1
 	}
-	extra := ts.MustOfSlice([]float32{float32(v), float32(stop)})
+	extra := ts.MustOfSlice([]float32{float32(v), float32(stop), float32(examples), float32(tokens)})
 	if len(params) > 0 { // beside the gradients, on their device
 		extra = extra.MustTo(params[0].MustDevice(), true)
 	}
 	grads = append(grads, extra)
 	if err := s.cfg.Dist.AllReduceSum(grads); err != nil {
-		return 0, fmt.Errorf("train: step %d: %w", step, err)
+		return 0, 0, 0, fmt.Errorf("train: step %d: %w", step, err)
 	}
 	vals := extra.Float64Values()
-	v, s.stopAll = vals[0], vals[1] > 0
+	v, s.stopAll, examples, tokens = vals[0], vals[1] > 0, int(vals[2]), int(vals[3])
 	if !finite(v) {
-		return 0, fmt.Errorf("train: loss is %v at step %d (epoch %d, over %d ranks); stopped before the update, last good checkpoint: %s",
+		return 0, 0, 0, fmt.Errorf("train: loss is %v at step %d (epoch %d, over %d ranks); stopped before the update, last good checkpoint: %s",
 			v, step, s.state.Epoch, s.cfg.Dist.WorldSize, s.lastCheckpointName())
 	}
-	return v, nil
+	return v, examples, tokens, nil
 }
 
 // nextBatch draws the epoch's order when a new epoch starts and returns the next batch of example indices.
